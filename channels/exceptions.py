@@ -1,0 +1,128 @@
+"""Exceptions raised by channels.
+
+The tree, in one place::
+
+    ChannelLayerError                 anything a channel layer raises on purpose
+     ├── ChannelFull                  send() to a channel at capacity; try later
+     ├── MessageTooLarge              the encoded message exceeds the layer's size limit
+     └── ChannelLayerUnavailable      the backing store (e.g. Redis) cannot be reached;
+                                      also a ConnectionError
+    InvalidChannelLayerError          CHANNEL_LAYERS is misconfigured (also a ValueError)
+
+    ConsumeLater                      a consumer asks the worker to retry its message later
+    ResponseLater                     a view says another consumer will answer the request
+    RequestTimeout                    the request body did not arrive in time (-> 408)
+    RequestAborted                    the client went away while sending the body
+    DenyConnection                    a websocket.connect consumer refuses the socket
+    ChannelSocketException            base for exceptions that act on the socket themselves
+     └── WebsocketCloseException      closes the socket with a code
+    SendNotAvailableOnDemultiplexer   send() called on a demultiplexer instead of its streams
+
+Bad channel names and message values raise the built-in ``TypeError`` and ``ValueError``
+with a message naming the offending value.
+
+This module imports nothing from Django, so a channel layer can use it on its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ChannelLayerError(Exception):
+    """Base class of the errors a channel layer raises on purpose."""
+
+
+class ChannelFull(ChannelLayerError):
+    """The channel is at capacity: the message was not sent.
+
+    Senders decide what to do: an HTTP server answers 503, a worker sending a reply waits and
+    retries, ``send_group`` skips the member (and counts the skip).
+    """
+
+
+class MessageTooLarge(ChannelLayerError):
+    """The encoded message is larger than the layer's ``max_message_size``.
+
+    Split the data into chunks (as HTTP bodies do with ``body_channel``) or raise the limit.
+    """
+
+
+class ChannelLayerUnavailable(ChannelLayerError, ConnectionError):
+    """The layer's backing store could not be reached; nothing was sent or received."""
+
+
+class InvalidChannelLayerError(ValueError):
+    """``CHANNEL_LAYERS`` names a layer that cannot be built."""
+
+
+class ConsumeLater(Exception):
+    """Raised by a consumer to have the worker put its message back on the channel.
+
+    The worker counts retries in the message and drops it, with a warning, after too many.
+    """
+
+
+class ResponseLater(Exception):
+    """Raised in a view to say that another consumer will answer on the reply channel."""
+
+
+class RequestTimeout(Exception):
+    """The request body did not arrive within the handler's body timeout."""
+
+
+class RequestAborted(Exception):
+    """The client closed the connection while its request body was being received."""
+
+
+class DenyConnection(Exception):
+    """Raised in a ``websocket.connect`` consumer to refuse the socket (HTTP 403)."""
+
+
+class ChannelSocketException(Exception):
+    """Base for exceptions that, when raised from a consumer, act on the socket.
+
+    The worker calls :meth:`run` with the message the consumer was handling.
+    """
+
+    def run(self, message: Any) -> None:
+        """Do what this exception stands for, using ``message.reply_channel``."""
+        raise NotImplementedError("subclasses of ChannelSocketException must implement run()")
+
+
+class WebsocketCloseException(ChannelSocketException):
+    """Closes the WebSocket, optionally with a close code (1000 or 3000-4999)."""
+
+    def __init__(self, code: int | None = None) -> None:
+        if code is not None and (
+            type(code) is not int or not (code == 1000 or 3000 <= code <= 4999)
+        ):
+            raise ValueError(
+                f"invalid WebSocket close code {code!r}: use 1000, or 3000-4999 for your own codes"
+            )
+        super().__init__(code)
+        self.code = code
+
+    def run(self, message: Any) -> None:
+        message.reply_channel.send({"close": self.code or True}, immediately=True)
+
+
+class SendNotAvailableOnDemultiplexer(Exception):
+    """``send`` was called on a demultiplexer; send through the stream's multiplexer instead."""
+
+
+__all__ = [
+    "ChannelFull",
+    "ChannelLayerError",
+    "ChannelLayerUnavailable",
+    "ChannelSocketException",
+    "ConsumeLater",
+    "DenyConnection",
+    "InvalidChannelLayerError",
+    "MessageTooLarge",
+    "RequestAborted",
+    "RequestTimeout",
+    "ResponseLater",
+    "SendNotAvailableOnDemultiplexer",
+    "WebsocketCloseException",
+]

@@ -1,0 +1,249 @@
+"""The channel layer contract, and the parts every layer shares.
+
+A channel layer moves messages between the processes of a site: interface servers, workers
+and anything that sends. Third-party layers subclass :class:`BaseChannelLayer` and must keep
+the contract written in its docstring; ``tests/layers/contract.py`` is the suite that checks it.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import logging
+import threading
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+from ..exceptions import ChannelFull, MessageTooLarge
+from .capacity import Capacities, CapacityPatterns
+from .codec import encode_message
+from .names import check_channel_name, check_group_name, make_channel_name
+
+logger = logging.getLogger("channels.layers")
+
+Message = dict[str, Any]
+Received = tuple[str, Message] | tuple[None, None]
+
+#: Statistics counters every layer keeps for its own process (see ``global_statistics``).
+COUNTERS = (
+    "messages_sent",
+    "messages_received",
+    "messages_expired",
+    "channel_full_count",
+    "group_messages_sent",
+    "group_send_skipped",
+)
+
+
+class BaseChannelLayer(abc.ABC):
+    """A channel layer: named FIFO channels and broadcast groups.
+
+    **Channels.** ``send(channel, message)`` appends to a named first-in first-out queue;
+    ``receive(channels, block=False)`` takes the oldest message of one of the listed channels
+    and returns ``(channel, message)``, or ``(None, None)`` when there is none (after waiting
+    up to ``timeout`` seconds, default ``block_timeout``, when ``block`` is true). When several
+    channels have messages, which one is served is randomised so that no channel starves.
+
+    **Delivery.** At most once: a message goes to exactly one receiver, whatever the number of
+    threads and processes receiving, or to none if it expires: a message older than ``expiry``
+    seconds (default 60) is never delivered. Messages are copied at send: changing the dict
+    afterwards changes nothing. Values round-trip exactly (str stays str, bytes stays bytes;
+    tuples become lists).
+
+    **Names.** See :mod:`channels.layers.names`. Invalid names raise ``TypeError`` (not a str)
+    or ``ValueError``; receiving on ``prefix!local`` is a ``ValueError`` (receive on
+    ``prefix!``, which returns every ``prefix!...`` channel's messages with their full names).
+    ``new_channel(pattern)`` returns an unused name: ``pattern`` plus a random local part.
+
+    **Messages.** A dict with str keys of msgpack-able values; anything else is a ``TypeError``
+    naming the offending value. Over ``max_message_size`` bytes encoded (default 1 MiB) is
+    :class:`~channels.exceptions.MessageTooLarge`.
+
+    **Capacity.** Each queue holds at most its capacity of unexpired messages; ``send`` past
+    it raises :class:`~channels.exceptions.ChannelFull`. Normal channels default to
+    ``capacity`` (100); a process-specific prefix is one queue shared by every channel under
+    it, so it gets ``process_capacity`` (10,000); ``channel_capacity`` overrides both by glob
+    or regex on the queue name (the channel name, or the prefix through ``!``).
+
+    **Groups.** ``group_add`` / ``group_discard`` (idempotent) manage named sets of channels;
+    membership lapses ``group_expiry`` seconds (default 86,400) after the last ``group_add``.
+    ``send_group`` sends one message to every member and never raises ``ChannelFull``: a full
+    member is skipped, counted in ``group_send_skipped`` and logged as a warning. Members that
+    share a process-specific prefix may be served by one stored copy naming all of them; the
+    receiver still gets one ``(channel, message)`` per member.
+
+    **Async.** Every operation has an ``a``-prefixed coroutine twin (``asend``, ``areceive``,
+    ...) with the same meaning, safe to mix with the sync API from other threads. Cancelling an
+    ``areceive`` never loses a message. The defaults here run the sync method in a thread;
+    layers override them with native versions.
+
+    **Statistics.** ``channel_statistics(channel)`` gives ``messages_pending``,
+    ``oldest_message_age`` (seconds, or None) and ``capacity``; ``global_statistics()`` gives
+    this layer object's counters (:data:`COUNTERS`).
+
+    ``ChannelFull`` and ``MessageTooLarge`` are also attributes of every layer, for code that
+    catches ``channel_layer.ChannelFull``.
+    """
+
+    extensions: ClassVar[list[str]] = ["groups", "flush", "statistics", "asyncio"]
+    ChannelFull = ChannelFull
+    MessageTooLarge = MessageTooLarge
+
+    def __init__(
+        self,
+        *,
+        expiry: float = 60,
+        group_expiry: float = 86400,
+        capacity: int = 100,
+        process_capacity: int = 10_000,
+        channel_capacity: CapacityPatterns | None = None,
+        max_message_size: int = 1024 * 1024,
+        block_timeout: float = 5.0,
+    ) -> None:
+        for name, value in (
+            ("expiry", expiry),
+            ("group_expiry", group_expiry),
+            ("block_timeout", block_timeout),
+        ):
+            if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
+                raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
+        if type(max_message_size) is not int or max_message_size < 1:
+            raise ValueError(f"max_message_size must be a positive int, got {max_message_size!r}")
+        self.expiry = expiry
+        self.group_expiry = group_expiry
+        self.max_message_size = max_message_size
+        self.block_timeout = block_timeout
+        self.capacities = Capacities(capacity, process_capacity, channel_capacity)
+        self._counters = dict.fromkeys(COUNTERS, 0)
+        self._counters_lock = threading.Lock()
+
+    # -- shared pure parts ------------------------------------------------------------------
+
+    def encode(self, channel: str, message: Message) -> bytes:
+        """Validate a send and return the encoded message."""
+        check_channel_name(channel)
+        return encode_message(message, self.max_message_size)
+
+    def encode_group_send(self, group: str, message: Message) -> bytes:
+        """Validate a group send and return the encoded message."""
+        check_group_name(group)
+        return encode_message(message, self.max_message_size)
+
+    def count(self, counter: str, amount: int = 1) -> None:
+        """Add ``amount`` to one of this layer's statistics counters."""
+        with self._counters_lock:
+            self._counters[counter] += amount
+
+    def channel_full(self, channel: str, capacity: int) -> ChannelFull:
+        """Count a refused send and return the exception to raise."""
+        self.count("channel_full_count")
+        return ChannelFull(
+            f"channel {channel!r} is full ({capacity} messages waiting); retry later, or raise "
+            "its capacity with channel_capacity"
+        )
+
+    def report_group_skips(self, group: str, skipped: list[str]) -> None:
+        """Count and log members that ``send_group`` skipped because they were full."""
+        if not skipped:
+            return
+        self.count("group_send_skipped", len(skipped))
+        more = f" and {len(skipped) - 5} more" if len(skipped) > 5 else ""
+        shown = ", ".join(skipped[:5]) + more
+        logger.warning("send_group(%r) skipped %d full member(s): %s", group, len(skipped), shown)
+
+    def global_statistics(self) -> dict[str, int]:
+        """Counters of what this layer object has done since it was made."""
+        with self._counters_lock:
+            return dict(self._counters)
+
+    # -- the contract -----------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def send(self, channel: str, message: Message) -> None:
+        """Put ``message`` on ``channel``; raise ``ChannelFull`` if it is at capacity."""
+
+    @abc.abstractmethod
+    def receive(
+        self, channels: Iterable[str], block: bool = False, timeout: float | None = None
+    ) -> Received:
+        """Take the next message from one of ``channels``: ``(channel, message)`` or
+        ``(None, None)``. With ``block``, wait up to ``timeout`` (default ``block_timeout``)."""
+
+    def new_channel(self, pattern: str) -> str:
+        """Return a new, unused channel name: ``pattern`` (ending ``!`` or ``?``) plus a
+        random local part."""
+        return make_channel_name(pattern)
+
+    @abc.abstractmethod
+    def group_add(self, group: str, channel: str) -> None:
+        """Add ``channel`` to ``group`` (again: renews its membership)."""
+
+    @abc.abstractmethod
+    def group_discard(self, group: str, channel: str) -> None:
+        """Remove ``channel`` from ``group``; no error if it was not a member."""
+
+    @abc.abstractmethod
+    def send_group(self, group: str, message: Message) -> None:
+        """Send ``message`` to every member of ``group``, skipping (and counting) full ones."""
+
+    @abc.abstractmethod
+    def group_channels(self, group: str) -> list[str]:
+        """The current members of ``group``."""
+
+    @abc.abstractmethod
+    def flush(self) -> None:
+        """Delete every message and group of this layer."""
+
+    @abc.abstractmethod
+    def channel_statistics(self, channel: str) -> dict[str, Any]:
+        """``messages_pending``, ``oldest_message_age`` and ``capacity`` of a channel's queue."""
+
+    def close(self) -> None:  # noqa: B027 - optional: a layer with nothing to release
+        """Release connections and threads; the layer is not used afterwards."""
+
+    # -- async twins: run the sync method in a thread unless a layer has native ones -------
+
+    async def asend(self, channel: str, message: Message) -> None:
+        """Async :meth:`send`."""
+        await asyncio.to_thread(self.send, channel, message)
+
+    async def areceive(
+        self, channels: Iterable[str], block: bool = False, timeout: float | None = None
+    ) -> Received:
+        """Async :meth:`receive`."""
+        return await asyncio.to_thread(self.receive, list(channels), block, timeout)
+
+    async def anew_channel(self, pattern: str) -> str:
+        """Async :meth:`new_channel`."""
+        return self.new_channel(pattern)
+
+    async def agroup_add(self, group: str, channel: str) -> None:
+        """Async :meth:`group_add`."""
+        await asyncio.to_thread(self.group_add, group, channel)
+
+    async def agroup_discard(self, group: str, channel: str) -> None:
+        """Async :meth:`group_discard`."""
+        await asyncio.to_thread(self.group_discard, group, channel)
+
+    async def asend_group(self, group: str, message: Message) -> None:
+        """Async :meth:`send_group`."""
+        await asyncio.to_thread(self.send_group, group, message)
+
+    async def agroup_channels(self, group: str) -> list[str]:
+        """Async :meth:`group_channels`."""
+        return await asyncio.to_thread(self.group_channels, group)
+
+    async def aflush(self) -> None:
+        """Async :meth:`flush`."""
+        await asyncio.to_thread(self.flush)
+
+    async def achannel_statistics(self, channel: str) -> dict[str, Any]:
+        """Async :meth:`channel_statistics`."""
+        return await asyncio.to_thread(self.channel_statistics, channel)
+
+    async def aclose(self) -> None:
+        """Async :meth:`close`."""
+        await asyncio.to_thread(self.close)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__qualname__} expiry={self.expiry} group_expiry={self.group_expiry}>"

@@ -1,0 +1,320 @@
+"""The in-memory channel layer: one process, any mix of threads and event loops.
+
+``runserver`` runs daphne's event loop in one thread and workers in others over one of these,
+so a send from any thread wakes a blocked ``receive`` in another thread, or an ``areceive`` on
+any event loop, at once: waiters are registered per queue and woken by the sender (no polling).
+It keeps the Redis layer's semantics (validation, encoding, capacity, expiry, one stored copy
+per process-specific prefix for group sends), so tests on it mean something.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable
+from typing import Any
+
+from .base import BaseChannelLayer, Message, Received
+from .codec import decode_message
+from .names import check_channel_name, check_group_name, check_receive_names, queue_name
+
+
+class _Entry:
+    """One stored message. ``targets`` lists the full names of the process-specific channels
+    it is for (one copy serves several group members); None for a normal channel."""
+
+    __slots__ = ("data", "expires", "sent", "targets")
+
+    def __init__(self, data: bytes, sent: float, expires: float, targets: list[str] | None):
+        self.data = data
+        self.sent = sent
+        self.expires = expires
+        self.targets = targets
+
+
+class _Waiter:
+    """A blocked receive: a thread's Event, or a future on some event loop."""
+
+    __slots__ = ("event", "future", "loop")
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop | None = None,
+        future: asyncio.Future[None] | None = None,
+    ) -> None:
+        self.event = threading.Event() if future is None else None
+        self.loop = loop
+        self.future = future
+
+    def wake(self) -> None:
+        if self.event is not None:
+            self.event.set()
+            return
+        assert self.loop is not None and self.future is not None
+        # RuntimeError: that event loop is closed, and its receive is gone with it.
+        with contextlib.suppress(RuntimeError):
+            self.loop.call_soon_threadsafe(_resolve, self.future)
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+class InMemoryChannelLayer(BaseChannelLayer):
+    """A channel layer held in this process's memory.
+
+    Only threads of one process share it, so it suits ``runserver`` and tests, not a
+    deployment with separate ``runworker`` processes. Takes the options of
+    :class:`~channels.layers.base.BaseChannelLayer`.
+    """
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._lock = threading.Lock()
+        self._queues: dict[str, deque[_Entry]] = {}
+        self._groups: dict[str, dict[str, float]] = {}
+        self._waiters: dict[str, set[_Waiter]] = {}
+        self._next_sweep = time.monotonic() + self.expiry
+
+    # -- internals (call with the lock held) ------------------------------------------------
+
+    def _drop_expired(self, queue: deque[_Entry], now: float) -> None:
+        expired = 0
+        while queue and queue[0].expires <= now:
+            entry = queue.popleft()
+            expired += len(entry.targets) if entry.targets else 1
+        if expired:
+            self.count("messages_expired", expired)
+
+    def _sweep(self, now: float) -> None:
+        """Drop expired messages and memberships everywhere, so abandoned channels and groups
+        do not hold memory; runs at most once per ``expiry`` seconds."""
+        self._next_sweep = now + self.expiry
+        for key in list(self._queues):
+            self._drop_expired(self._queues[key], now)
+            if not self._queues[key]:
+                del self._queues[key]
+        for group in list(self._groups):
+            self._live_members(group, now)
+
+    def _live_members(self, group: str, now: float) -> list[str]:
+        members = self._groups.get(group)
+        if not members:
+            return []
+        cutoff = now - self.group_expiry
+        for channel in [c for c, added in members.items() if added <= cutoff]:
+            del members[channel]
+        if not members:
+            del self._groups[group]
+        return list(members)
+
+    def _push(self, key: str, data: bytes, now: float, targets: list[str] | None) -> bool:
+        """Append a message to queue ``key``; False if the queue is at capacity."""
+        queue = self._queues.get(key)
+        if queue is None:
+            queue = self._queues[key] = deque()
+        else:
+            self._drop_expired(queue, now)
+            if len(queue) >= self.capacities.of(key):
+                return False
+        queue.append(_Entry(data, now, now + self.expiry, targets))
+        for waiter in self._waiters.pop(key, ()):
+            waiter.wake()
+        return True
+
+    def _pop(self, keys: list[str]) -> tuple[str, bytes] | None:
+        now = time.monotonic()
+        order = keys if len(keys) == 1 else random.sample(keys, len(keys))
+        for key in order:
+            queue = self._queues.get(key)
+            if not queue:
+                continue
+            self._drop_expired(queue, now)
+            if not queue:
+                del self._queues[key]
+                continue
+            entry = queue[0]
+            if entry.targets:
+                channel = entry.targets.pop(0)
+                if not entry.targets:
+                    queue.popleft()
+            else:
+                channel = key
+                queue.popleft()
+            if not queue:
+                del self._queues[key]
+            return channel, entry.data
+        return None
+
+    def _register(self, keys: list[str], waiter: _Waiter) -> None:
+        for key in keys:
+            self._waiters.setdefault(key, set()).add(waiter)
+
+    def _unregister(self, keys: list[str], waiter: _Waiter) -> None:
+        with self._lock:
+            for key in keys:
+                waiters = self._waiters.get(key)
+                if waiters is not None:
+                    waiters.discard(waiter)
+                    if not waiters:
+                        del self._waiters[key]
+
+    def _received(self, found: tuple[str, bytes] | None) -> Received:
+        if found is None:
+            return None, None
+        self.count("messages_received")
+        return found[0], decode_message(found[1])
+
+    # -- channels ---------------------------------------------------------------------------
+
+    def send(self, channel: str, message: Message) -> None:
+        data = self.encode(channel, message)
+        key = queue_name(channel)
+        targets = [channel] if key != channel else None
+        with self._lock:
+            now = time.monotonic()
+            if now >= self._next_sweep:
+                self._sweep(now)
+            if not self._push(key, data, now, targets):
+                raise self.channel_full(channel, self.capacities.of(key))
+        self.count("messages_sent")
+
+    def receive(
+        self, channels: Iterable[str], block: bool = False, timeout: float | None = None
+    ) -> Received:
+        keys = check_receive_names(channels)
+        deadline = time.monotonic() + (self.block_timeout if timeout is None else timeout)
+        while True:
+            with self._lock:
+                found = self._pop(keys)
+                if found is not None or not block:
+                    return self._received(found)
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None, None
+                # Registered under the lock that guards the queues: a send after our check
+                # cannot miss us.
+                waiter = _Waiter()
+                self._register(keys, waiter)
+            try:
+                assert waiter.event is not None
+                waiter.event.wait(remaining)
+            finally:
+                self._unregister(keys, waiter)
+
+    async def areceive(
+        self, channels: Iterable[str], block: bool = False, timeout: float | None = None
+    ) -> Received:
+        keys = check_receive_names(channels)
+        deadline = time.monotonic() + (self.block_timeout if timeout is None else timeout)
+        loop = asyncio.get_running_loop()
+        while True:
+            with self._lock:
+                found = self._pop(keys)
+                if found is not None or not block:
+                    # No await between taking the message and returning it, so cancelling
+                    # this coroutine cannot lose a message.
+                    return self._received(found)
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None, None
+                future: asyncio.Future[None] = loop.create_future()
+                waiter = _Waiter(loop, future)
+                self._register(keys, waiter)
+            try:
+                await asyncio.wait({future}, timeout=remaining)
+            finally:
+                self._unregister(keys, waiter)
+
+    async def asend(self, channel: str, message: Message) -> None:
+        self.send(channel, message)
+
+    # -- groups -----------------------------------------------------------------------------
+
+    def group_add(self, group: str, channel: str) -> None:
+        check_group_name(group)
+        check_channel_name(channel)
+        with self._lock:
+            self._groups.setdefault(group, {})[channel] = time.monotonic()
+
+    def group_discard(self, group: str, channel: str) -> None:
+        check_group_name(group)
+        check_channel_name(channel)
+        with self._lock:
+            members = self._groups.get(group)
+            if members is not None:
+                members.pop(channel, None)
+                if not members:
+                    del self._groups[group]
+
+    def send_group(self, group: str, message: Message) -> None:
+        data = self.encode_group_send(group, message)
+        skipped: list[str] = []
+        sent = 0
+        with self._lock:
+            now = time.monotonic()
+            buckets: dict[str, list[str]] = {}
+            for channel in self._live_members(group, now):
+                buckets.setdefault(queue_name(channel), []).append(channel)
+            for key, members in buckets.items():
+                targets = members if members[0] != key else None
+                if self._push(key, data, now, targets):
+                    sent += len(members)
+                else:
+                    skipped.extend(members)
+        self.count("group_messages_sent", sent)
+        self.report_group_skips(group, skipped)
+
+    def group_channels(self, group: str) -> list[str]:
+        check_group_name(group)
+        with self._lock:
+            return self._live_members(group, time.monotonic())
+
+    async def agroup_add(self, group: str, channel: str) -> None:
+        self.group_add(group, channel)
+
+    async def agroup_discard(self, group: str, channel: str) -> None:
+        self.group_discard(group, channel)
+
+    async def asend_group(self, group: str, message: Message) -> None:
+        self.send_group(group, message)
+
+    async def agroup_channels(self, group: str) -> list[str]:
+        return self.group_channels(group)
+
+    # -- the rest ---------------------------------------------------------------------------
+
+    def flush(self) -> None:
+        with self._lock:
+            self._queues.clear()
+            self._groups.clear()
+
+    async def aflush(self) -> None:
+        self.flush()
+
+    def channel_statistics(self, channel: str) -> dict[str, Any]:
+        key = queue_name(check_receive_names([queue_name(channel)])[0])
+        with self._lock:
+            now = time.monotonic()
+            queue = self._queues.get(key, deque())
+            self._drop_expired(queue, now)
+            return {
+                "messages_pending": len(queue),
+                "oldest_message_age": now - queue[0].sent if queue else None,
+                "capacity": self.capacities.of(key),
+            }
+
+    async def achannel_statistics(self, channel: str) -> dict[str, Any]:
+        return self.channel_statistics(channel)
+
+    async def aclose(self) -> None:
+        self.close()
+
+
+#: The seeds' ``asgiref.inmemory.ChannelLayer`` name for this class.
+ChannelLayer = InMemoryChannelLayer

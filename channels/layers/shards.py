@@ -1,0 +1,167 @@
+"""Redis connections of the Redis layer: one :class:`Shard` per server (or Sentinel service).
+
+Each shard keeps connection pools for the life of the layer (never a connection per call):
+one for ordinary commands and one for blocking pops, sync for threads and async per event
+loop. Blocking pops get their own socket timeout, longer than the longest pop the layer
+issues, so a client default (redis-py 8 uses 5 s) can never cut a pop short.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import binascii
+import weakref
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+try:
+    import redis
+    import redis.asyncio
+    import redis.asyncio.retry
+    import redis.asyncio.sentinel
+    import redis.sentinel
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+except ImportError:  # pragma: no cover - depends on the environment
+    raise ImportError(
+        "the Redis channel layer needs redis-py: pip install 'channels[redis]'"
+    ) from None
+
+#: Longest single blocking pop; longer waits are several pops in a row.
+POP_SLICE = 5.0
+#: Socket timeout for blocking-pop connections: a pop's own timeout plus room for the reply.
+BLOCKING_SOCKET_TIMEOUT = POP_SLICE + 10.0
+
+HostSpec = str | tuple[str, int] | Sequence[Any] | Mapping[str, Any]
+
+
+def _load_scripts() -> dict[str, str]:
+    folder = resources.files("channels.layers") / "lua"
+    common = (folder / "common.lua").read_text(encoding="utf-8")
+    return {
+        name: common + "\n" + (folder / f"{name}.lua").read_text(encoding="utf-8")
+        for name in ("send", "group_send", "pop")
+    }
+
+
+#: Lua sources, read once at import.
+SCRIPTS = _load_scripts()
+
+
+@dataclass
+class _AsyncClients:
+    plain: Any
+    blocking: Any
+    scripts: dict[str, Any]
+
+
+def _host_kwargs(host: HostSpec) -> tuple[str | None, dict[str, Any], str]:
+    """(url or None, connection kwargs, description) for one entry of ``hosts``."""
+    if isinstance(host, str):
+        if not host.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(
+                f"Redis host {host!r} is not a URL; use 'redis://host:port/db', "
+                "'rediss://...' for TLS, or a (host, port) pair"
+            )
+        return host, {}, host.split("@")[-1]
+    if isinstance(host, Mapping):
+        kwargs = dict(host)
+        return None, kwargs, f"{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}"
+    if isinstance(host, Sequence) and len(host) == 2:
+        return None, {"host": host[0], "port": int(host[1])}, f"{host[0]}:{host[1]}"
+    raise ValueError(f"cannot use {host!r} as a Redis host: give a URL or a (host, port) pair")
+
+
+class Shard:
+    """One Redis server (or Sentinel service) and the clients that talk to it."""
+
+    def __init__(
+        self,
+        host: HostSpec | None = None,
+        *,
+        sentinels: Sequence[tuple[str, int]] | None = None,
+        service: str | None = None,
+        sentinel_kwargs: Mapping[str, Any] | None = None,
+        connection_kwargs: Mapping[str, Any] | None = None,
+    ) -> None:
+        self._options = dict(connection_kwargs or {})
+        self._sentinels = list(sentinels or [])
+        self._service = service
+        self._sentinel_kwargs = dict(sentinel_kwargs or {})
+        if service is not None:
+            self._url = None
+            self._kwargs: dict[str, Any] = {}
+            self.description = f"Sentinel service {service!r}"
+        else:
+            assert host is not None
+            self._url, self._kwargs, self.description = _host_kwargs(host)
+        # A send is not retried by redis-py: it might already have run (at-most-once).
+        self.client = self._sync_client(self._options.get("socket_timeout", 5.0))
+        self.blocking_client = self._sync_client(
+            max(BLOCKING_SOCKET_TIMEOUT, self._options.get("socket_timeout") or 0)
+        )
+        self.scripts = {name: self.client.register_script(src) for name, src in SCRIPTS.items()}
+        self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _AsyncClients] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def _options_with(self, socket_timeout: float, retry: Any) -> dict[str, Any]:
+        return {**self._options, "socket_timeout": socket_timeout, "retry": retry}
+
+    def _sync_client(self, socket_timeout: float) -> Any:
+        options = self._options_with(socket_timeout, Retry(NoBackoff(), 0))
+        if self._service is not None:
+            sentinel = redis.sentinel.Sentinel(
+                self._sentinels, sentinel_kwargs=self._sentinel_kwargs or None
+            )
+            return sentinel.master_for(self._service, **options)
+        if self._url is not None:
+            return redis.Redis(connection_pool=redis.ConnectionPool.from_url(self._url, **options))
+        return redis.Redis(connection_pool=redis.ConnectionPool(**self._kwargs, **options))
+
+    def _async_client(self, socket_timeout: float) -> Any:
+        options = self._options_with(socket_timeout, redis.asyncio.retry.Retry(NoBackoff(), 0))
+        if self._service is not None:
+            sentinel = redis.asyncio.sentinel.Sentinel(
+                self._sentinels, sentinel_kwargs=self._sentinel_kwargs or None
+            )
+            return sentinel.master_for(self._service, **options)
+        if self._url is not None:
+            pool = redis.asyncio.ConnectionPool.from_url(self._url, **options)
+        else:
+            pool = redis.asyncio.ConnectionPool(**self._kwargs, **options)
+        return redis.asyncio.Redis(connection_pool=pool)
+
+    def for_loop(self) -> _AsyncClients:
+        """The async clients of the running event loop (async pools belong to one loop)."""
+        loop = asyncio.get_running_loop()
+        clients = self._async.get(loop)
+        if clients is None:
+            plain = self._async_client(self._options.get("socket_timeout", 5.0))
+            blocking = self._async_client(
+                max(BLOCKING_SOCKET_TIMEOUT, self._options.get("socket_timeout") or 0)
+            )
+            scripts = {name: plain.register_script(src) for name, src in SCRIPTS.items()}
+            clients = self._async[loop] = _AsyncClients(plain, blocking, scripts)
+        return clients
+
+    def close(self) -> None:
+        """Disconnect the sync pools; async clients of loops that are gone are dropped."""
+        for client in (self.client, self.blocking_client):
+            client.connection_pool.disconnect()
+
+    async def aclose_loop_clients(self) -> None:
+        """Close the running loop's async clients."""
+        clients = self._async.pop(asyncio.get_running_loop(), None)
+        if clients is not None:
+            await clients.plain.aclose(close_connection_pool=True)
+            await clients.blocking.aclose(close_connection_pool=True)
+
+
+def shard_index(name: str, count: int) -> int:
+    """Which of ``count`` shards holds ``name`` (a queue or group name): a stable hash."""
+    if count == 1:
+        return 0
+    return binascii.crc32(name.encode("ascii")) % count

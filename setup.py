@@ -1,0 +1,51 @@
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+setup(
+    name="channels",
+    version="2.0.0.dev0",
+    description="WebSockets and background work for Django, by message passing.",
+    long_description=Path(__file__).with_name("README.rst").read_text(encoding="utf-8"),
+    long_description_content_type="text/x-rst",
+    license="BSD-3-Clause",
+    packages=find_packages(include=["channels", "channels.*"]),
+    package_data={"channels": ["py.typed", "layers/lua/*.lua"]},
+    include_package_data=True,
+    python_requires=">=3.10",
+    install_requires=[
+        "Django>=4.2",
+        "asgiref>=3.7",
+        "daphne>=4.1",
+        "msgpack>=1.0",
+    ],
+    extras_require={
+        "redis": ["redis>=7.0"],
+        "crypto": ["cryptography>=42"],
+        "tests": [
+            "redis>=7.0",
+            "cryptography>=42",
+            "pytest>=8",
+            "pytest-asyncio>=0.24",
+            "pytest-timeout>=2.3",
+            "pytest-django>=4.9",
+            "httpx>=0.27",
+            "websockets>=13",
+        ],
+        "docs": ["sphinx>=7"],
+    },
+    classifiers=[
+        "Development Status :: 4 - Beta",
+        "Framework :: Django",
+        "Framework :: Django :: 4.2",
+        "Framework :: Django :: 5.2",
+        "Framework :: Django :: 6.0",
+        "License :: OSI Approved :: BSD License",
+        "Programming Language :: Python :: 3",
+        "Programming Language :: Python :: 3 :: Only",
+        "Programming Language :: Python :: 3.10",
+        "Programming Language :: Python :: 3.11",
+        "Programming Language :: Python :: 3.12",
+        "Programming Language :: Python :: 3.13",
+    ],
+)
