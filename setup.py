@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from setuptools import find_packages, setup
+from setuptools import find_namespace_packages, setup
 
 setup(
     name="channels",
@@ -10,8 +10,9 @@ setup(
     long_description_content_type="text/x-rst",
     license="BSD-3-Clause",
     license_files=["LICENSE"],
-    packages=find_packages(include=["channels", "channels.*"]),
-    package_data={"channels": ["py.typed", "layers/lua/*.lua"]},
+    # Namespace discovery also picks up data folders (Lua scripts, static files, templates).
+    packages=find_namespace_packages(include=["channels", "channels.*"]),
+    package_data={"": ["*.lua", "*.js", "*.html", "*.css", "py.typed"]},
     include_package_data=True,
     python_requires=">=3.10",
     install_requires=[
