@@ -33,6 +33,7 @@ setup(
             "pytest-django>=4.9",
             "httpx>=0.27",
             "websockets>=13",
+            "sphinx>=7",
         ],
         "docs": ["sphinx>=7"],
     },

@@ -13,10 +13,11 @@ stored one copy per group member):
   them, which the receiving layer hands out one per member.
 * statistics come from list lengths and the expiry stamped in each message.
 
-Several ``hosts`` shard the layer: a queue lives on ``crc32(queue name) % len(hosts)``
-(process-specific channels by their prefix). A blocking receive over queues on several
-shards pops on all of them at once; a message that arrives while another one is being
-returned is kept in this process and returned by the next receive.
+Several ``hosts`` shard the layer by a consistent (jump) hash of the queue name
+(process-specific channels by their prefix), so adding a host moves only its share of names.
+A blocking receive over queues on several shards pops on all of them at once; a message
+that arrives while another one is being returned is kept in this process and returned by
+the next receive.
 """
 
 from __future__ import annotations
@@ -48,6 +49,11 @@ _UNREACHABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 def _pop_timeout(deadline: float) -> float:
     # Redis reads a timeout that rounds to 0 ms as "block forever": never send one.
     return max(0.01, round(min(deadline - time.monotonic(), POP_SLICE), 3))
+
+
+def _shuffled(keys: list[str]) -> list[str]:
+    # Redis serves the first non-empty key it is given: shuffle so no channel starves.
+    return keys if len(keys) == 1 else random.sample(keys, len(keys))
 
 
 def _backoff(failures: int) -> float:
@@ -245,7 +251,7 @@ class RedisChannelLayer(BaseChannelLayer):
 
     def _take_locked(self, queues: list[str]) -> tuple[str, bytes] | None:
         now = time.time()
-        for queue in random.sample(queues, len(queues)) if len(queues) > 1 else queues:
+        for queue in _shuffled(queues):
             pending = self._buffer.get(queue)
             while pending:
                 channel, expires_at, body = pending.popleft()
@@ -281,7 +287,9 @@ class RedisChannelLayer(BaseChannelLayer):
         if not block:
             for shard, keys in by_shard:
                 with self._reaching(shard):
-                    self._deposit_pop(shard.scripts["pop"](keys=keys, args=[time.time()]))
+                    self._deposit_pop(
+                        shard.scripts["pop"](keys=_shuffled(keys), args=[time.time()])
+                    )
                 found = self._take(queues)
                 if found is not None:
                     return found
@@ -292,9 +300,7 @@ class RedisChannelLayer(BaseChannelLayer):
         deadline = time.monotonic() + (self.block_timeout if timeout is None else timeout)
         while time.monotonic() < deadline:
             try:
-                reply = shard.blocking_client.blpop(
-                    random.sample(keys, len(keys)), timeout=_pop_timeout(deadline)
-                )
+                reply = shard.blocking_client.blpop(_shuffled(keys), timeout=_pop_timeout(deadline))
             except _UNREACHABLE as exc:
                 time.sleep(min(self._outage(shard, exc), max(0.0, deadline - time.monotonic())))
                 continue
@@ -343,7 +349,8 @@ class RedisChannelLayer(BaseChannelLayer):
 
     async def _pop_now(self, shard: Shard, keys: list[str]) -> None:
         with self._reaching(shard):
-            self._deposit_pop(await shard.for_loop().scripts["pop"](keys=keys, args=[time.time()]))
+            reply = await shard.for_loop().scripts["pop"](keys=_shuffled(keys), args=[time.time()])
+            self._deposit_pop(reply)
 
     def _blocking_pop(self, shard: Shard, keys: list[str], deadline: float) -> asyncio.Task[None]:
         """The running loop's pop on ``keys``: reuses one still in flight from an earlier
@@ -361,7 +368,7 @@ class RedisChannelLayer(BaseChannelLayer):
     async def _pop_into_buffer(self, shard: Shard, keys: list[str], deadline: float) -> None:
         try:
             reply = await shard.for_loop().blocking.blpop(
-                random.sample(keys, len(keys)), timeout=_pop_timeout(deadline)
+                _shuffled(keys), timeout=_pop_timeout(deadline)
             )
         except _UNREACHABLE as exc:
             pause = self._outage(shard, exc)

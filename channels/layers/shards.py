@@ -9,7 +9,7 @@ issues, so a client default (redis-py 8 uses 5 s) can never cut a pop short.
 from __future__ import annotations
 
 import asyncio
-import binascii
+import hashlib
 import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -55,6 +55,7 @@ class _AsyncClients:
     plain: Any
     blocking: Any
     scripts: dict[str, Any]
+    sentinels: list[Any]
 
 
 def _host_kwargs(host: HostSpec) -> tuple[str | None, dict[str, Any], str]:
@@ -90,6 +91,8 @@ class Shard:
         self._sentinels = list(sentinels or [])
         self._service = service
         self._sentinel_kwargs = dict(sentinel_kwargs or {})
+        # Sentinel objects own connections to the sentinels themselves: closed with the shard.
+        self._sync_sentinels: list[Any] = []
         if service is not None:
             self._url = None
             self._kwargs: dict[str, Any] = {}
@@ -116,17 +119,19 @@ class Shard:
             sentinel = redis.sentinel.Sentinel(
                 self._sentinels, sentinel_kwargs=self._sentinel_kwargs or None
             )
+            self._sync_sentinels.append(sentinel)
             return sentinel.master_for(self._service, **options)
         if self._url is not None:
             return redis.Redis(connection_pool=redis.ConnectionPool.from_url(self._url, **options))
         return redis.Redis(connection_pool=redis.ConnectionPool(**self._kwargs, **options))
 
-    def _async_client(self, socket_timeout: float) -> Any:
+    def _async_client(self, socket_timeout: float, sentinels: list[Any]) -> Any:
         options = self._options_with(socket_timeout, redis.asyncio.retry.Retry(NoBackoff(), 0))
         if self._service is not None:
             sentinel = redis.asyncio.sentinel.Sentinel(
                 self._sentinels, sentinel_kwargs=self._sentinel_kwargs or None
             )
+            sentinels.append(sentinel)
             return sentinel.master_for(self._service, **options)
         if self._url is not None:
             pool = redis.asyncio.ConnectionPool.from_url(self._url, **options)
@@ -139,18 +144,22 @@ class Shard:
         loop = asyncio.get_running_loop()
         clients = self._async.get(loop)
         if clients is None:
-            plain = self._async_client(self._options.get("socket_timeout", 5.0))
+            sentinels: list[Any] = []
+            plain = self._async_client(self._options.get("socket_timeout", 5.0), sentinels)
             blocking = self._async_client(
-                max(BLOCKING_SOCKET_TIMEOUT, self._options.get("socket_timeout") or 0)
+                max(BLOCKING_SOCKET_TIMEOUT, self._options.get("socket_timeout") or 0), sentinels
             )
             scripts = {name: plain.register_script(src) for name, src in SCRIPTS.items()}
-            clients = self._async[loop] = _AsyncClients(plain, blocking, scripts)
+            clients = self._async[loop] = _AsyncClients(plain, blocking, scripts, sentinels)
         return clients
 
     def close(self) -> None:
         """Disconnect the sync pools; async clients of loops that are gone are dropped."""
         for client in (self.client, self.blocking_client):
             client.connection_pool.disconnect()
+        for sentinel in self._sync_sentinels:
+            for client in sentinel.sentinels:
+                client.close()
 
     async def aclose_loop_clients(self) -> None:
         """Close the running loop's async clients."""
@@ -158,10 +167,23 @@ class Shard:
         if clients is not None:
             await clients.plain.aclose(close_connection_pool=True)
             await clients.blocking.aclose(close_connection_pool=True)
+            for sentinel in clients.sentinels:
+                for client in sentinel.sentinels:
+                    await client.aclose()
 
 
 def shard_index(name: str, count: int) -> int:
-    """Which of ``count`` shards holds ``name`` (a queue or group name): a stable hash."""
+    """Which of ``count`` shards holds ``name`` (a queue or group name).
+
+    A jump consistent hash (Lamping and Veach): the same on every process, and growing from
+    n to n + 1 shards moves only about 1/(n + 1) of the names.
+    """
     if count == 1:
         return 0
-    return binascii.crc32(name.encode("ascii")) % count
+    key = int.from_bytes(hashlib.blake2b(name.encode("ascii"), digest_size=8).digest(), "big")
+    bucket, jump = -1, 0
+    while jump < count:
+        bucket = jump
+        key = (key * 2862933555777941757 + 1) & 0xFFFFFFFFFFFFFFFF
+        jump = int((bucket + 1) * ((1 << 31) / ((key >> 33) + 1)))
+    return bucket
