@@ -1,0 +1,312 @@
+"""One HTTP request through the bridge: ``http.request`` onto the layer, the reply back.
+
+Bodies up to ``inline_body_size`` travel inside the ``http.request`` message. A larger body
+is streamed: the message carries what has arrived so far plus a single-reader
+``body_channel``, and the rest follows there in chunks as the client sends it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from ..exceptions import ChannelFull, ChannelLayerError, MessageTooLarge
+from .events import Receive, Send, deliver_lifecycle, plain_response, scope_message
+
+if TYPE_CHECKING:
+    from .bridge import Bridge
+
+logger = logging.getLogger("channels.interface")
+access = logging.getLogger("channels.access")
+
+#: How long to keep retrying a body chunk while its channel is full.
+_BODY_CHUNK_PATIENCE = 10.0
+
+
+class MalformedReply(ValueError):
+    """A worker's reply is not a valid HTTP response message."""
+
+
+class _ClientGone(Exception):
+    """The client disconnected before its request was complete."""
+
+
+def _check_first_reply(reply: dict[str, Any]) -> tuple[int, list[tuple[bytes, bytes]]]:
+    status = reply.get("status")
+    if type(status) is not int or not 100 <= status <= 999:
+        raise MalformedReply(f"the first reply needs an int 'status', got {status!r}")
+    headers = []
+    for header in reply.get("headers") or []:
+        try:
+            name, value = header
+        except (TypeError, ValueError):
+            raise MalformedReply(f"a header must be a [name, value] pair, got {header!r}") from None
+        if isinstance(name, str):
+            name = name.encode("latin-1")
+        if isinstance(value, str):
+            value = value.encode("latin-1")
+        if not isinstance(name, bytes) or not isinstance(value, bytes):
+            raise MalformedReply(f"header names and values must be bytes, got {header!r}")
+        headers.append((name, value))
+    return status, headers
+
+
+def _content(reply: dict[str, Any]) -> bytes:
+    content = reply.get("content", b"")
+    if not isinstance(content, bytes):
+        raise MalformedReply(f"'content' must be bytes, got {type(content).__name__}")
+    return content
+
+
+class HttpConnection:
+    """Carries one HTTP request and its response between the ASGI server and the layer."""
+
+    def __init__(self, bridge: Bridge, scope: dict[str, Any], receive: Receive, send: Send):
+        self.bridge = bridge
+        self.layer = bridge.layer
+        self.scope = scope
+        self.receive = receive
+        self.send = send
+        self.started = time.monotonic()
+        self.status: int | None = None
+        self.sent_bytes = 0
+        self.body_size = 0
+        self.disconnected = asyncio.Event()
+        # Set when a streamed body passes max_request_body_size: answer 413 ourselves.
+        self.body_rejected = asyncio.Event()
+
+    async def run(self) -> None:
+        reply_channel, replies = self.bridge.replies.open()
+        body_task: asyncio.Task[None] | None = None
+        watcher: asyncio.Task[None] | None = None
+        try:
+            message = scope_message(self.scope, reply_channel)
+            message["http_version"] = self.scope.get("http_version", "1.1")
+            message["method"] = self.scope["method"].upper()
+            too_large = self._declared_too_large()
+            if too_large:
+                await self._respond_plain(413, too_large)
+                return
+            try:
+                body, more = await self._read_inline_body()
+            except _ClientGone:
+                return
+            if body is None:
+                await self._respond_plain(413, self._too_large_text())
+                return
+            message["body"] = body
+            if more:
+                message["body_channel"] = await self.layer.anew_channel("http.request.body?")
+            try:
+                await self.layer.asend("http.request", message)
+            except ChannelFull:
+                logger.warning("http.request is full; answered 503 to %s", self.scope["path"])
+                await self._respond_plain(
+                    503, "Server busy: too many requests waiting. Retry shortly.", retry_after=1
+                )
+                return
+            except MessageTooLarge:
+                await self._respond_plain(431, "Request headers too large.")
+                return
+            except ChannelLayerError as exc:
+                logger.error("could not send http.request: %s", exc)
+                await self._respond_plain(503, "Server unavailable: the channel layer failed.")
+                return
+            if more:
+                body_task = asyncio.create_task(self._stream_body(message["body_channel"]))
+            else:
+                watcher = asyncio.create_task(self._watch_disconnect())
+            await self._relay_response(replies)
+        finally:
+            for task in (body_task, watcher):
+                if task is not None:
+                    task.cancel()
+            self.bridge.replies.close(reply_channel)
+            if self.disconnected.is_set() and self.status is None:
+                await deliver_lifecycle(
+                    self.layer,
+                    "http.disconnect",
+                    {"reply_channel": reply_channel, "path": self.scope["path"]},
+                )
+            self._log_access()
+
+    # -- request body --------------------------------------------------------------------
+
+    def _declared_too_large(self) -> str | None:
+        limit = self.bridge.max_request_body_size
+        if limit is None:
+            return None
+        for name, value in self.scope.get("headers", []):
+            if name.lower() == b"content-length":
+                try:
+                    if int(value) > limit:
+                        return self._too_large_text()
+                except ValueError:
+                    return None
+        return None
+
+    def _too_large_text(self) -> str:
+        return f"Request body too large: the limit is {self.bridge.max_request_body_size} bytes."
+
+    async def _read_inline_body(self) -> tuple[bytes | None, bool]:
+        """Read up to ``inline_body_size``: (body so far, whether more follows).
+        (None, False) when the body passes ``max_request_body_size``."""
+        chunks, size = [], 0
+        while True:
+            event = await self.receive()
+            if event["type"] == "http.disconnect":
+                self.disconnected.set()
+                raise _ClientGone
+            chunk = event.get("body", b"")
+            chunks.append(chunk)
+            size += len(chunk)
+            limit = self.bridge.max_request_body_size
+            if limit is not None and size > limit:
+                return None, False
+            if not event.get("more_body", False):
+                return b"".join(chunks), False
+            if size >= self.bridge.inline_body_size:
+                self.body_size = size
+                return b"".join(chunks), True
+
+    async def _stream_body(self, body_channel: str) -> None:
+        """Forward the rest of the body to ``body_channel`` as it arrives, in chunks of up
+        to ``inline_body_size`` (servers hand it over in small pieces)."""
+        size = self.body_size
+        limit = self.bridge.max_request_body_size
+        more = True
+        while more:
+            pieces: list[bytes] = []
+            pending = 0
+            while more and pending < self.bridge.inline_body_size:
+                event = await self.receive()
+                if event["type"] == "http.disconnect":
+                    self.disconnected.set()
+                    await self._send_chunk(body_channel, {"closed": True})
+                    return
+                piece = event.get("body", b"")
+                pieces.append(piece)
+                pending += len(piece)
+                more = event.get("more_body", False)
+            size += pending
+            if limit is not None and size > limit:
+                await self._send_chunk(body_channel, {"closed": True})
+                self.body_rejected.set()
+                return
+            chunk = {"content": b"".join(pieces), "more_content": more}
+            await self._send_chunk(body_channel, chunk)
+        await self._watch_disconnect()
+
+    async def _send_chunk(self, body_channel: str, chunk: dict[str, Any]) -> None:
+        # The worker reads as fast as it can; a full body channel means it is behind.
+        deadline = time.monotonic() + _BODY_CHUNK_PATIENCE
+        delay = 0.01
+        while True:
+            try:
+                await self.layer.asend(body_channel, chunk)
+                return
+            except ChannelFull:
+                if time.monotonic() > deadline:
+                    logger.error("gave up streaming a request body: %s stayed full", body_channel)
+                    raise
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 0.5)
+
+    async def _watch_disconnect(self) -> None:
+        while True:
+            event = await self.receive()
+            if event["type"] == "http.disconnect":
+                self.disconnected.set()
+                return
+
+    # -- response ------------------------------------------------------------------------
+
+    async def _next_reply(self, replies: asyncio.Queue[dict[str, Any]]) -> dict[str, Any] | None:
+        """The next reply, or None if the client went away or the HTTP timeout passed."""
+        getting = asyncio.ensure_future(replies.get())
+        gone = asyncio.ensure_future(self.disconnected.wait())
+        rejected = asyncio.ensure_future(self.body_rejected.wait())
+        try:
+            done, _ = await asyncio.wait(
+                {getting, gone, rejected},
+                timeout=self.bridge.http_timeout,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+        finally:
+            gone.cancel()
+            rejected.cancel()
+            if not getting.done():
+                getting.cancel()
+        return getting.result() if getting in done else None
+
+    async def _relay_response(self, replies: asyncio.Queue[dict[str, Any]]) -> None:
+        reply = await self._next_reply(replies)
+        if reply is None and self.body_rejected.is_set():
+            await self._respond_plain(413, self._too_large_text())
+            return
+        if reply is None:
+            if not self.disconnected.is_set():
+                logger.warning(
+                    "no worker answered %s %s within %s s; answered 503",
+                    self.scope["method"],
+                    self.scope["path"],
+                    self.bridge.http_timeout,
+                )
+                await self._respond_plain(
+                    503, "Service unavailable: no worker answered in time.", retry_after=5
+                )
+            return
+        try:
+            status, headers = _check_first_reply(reply)
+            content = _content(reply)
+        except MalformedReply as exc:
+            logger.error("malformed HTTP reply for %s: %s", self.scope["path"], exc)
+            await self._respond_plain(500, "Internal Server Error: malformed reply.")
+            return
+        self.status = status
+        await self.send({"type": "http.response.start", "status": status, "headers": headers})
+        more = bool(reply.get("more_content", False))
+        await self._send_body(content, more)
+        while more:
+            reply = await self._next_reply(replies)
+            if reply is None:
+                if not self.disconnected.is_set():
+                    logger.warning("response to %s stalled; closing it", self.scope["path"])
+                    await self._send_body(b"", False)
+                return
+            try:
+                content = _content(reply)
+            except MalformedReply as exc:
+                logger.error("malformed HTTP reply chunk for %s: %s", self.scope["path"], exc)
+                await self._send_body(b"", False)
+                return
+            more = bool(reply.get("more_content", False))
+            await self._send_body(content, more)
+
+    async def _send_body(self, content: bytes, more: bool) -> None:
+        self.sent_bytes += len(content)
+        await self.send({"type": "http.response.body", "body": content, "more_body": more})
+
+    async def _respond_plain(self, status: int, text: str, retry_after: int | None = None) -> None:
+        self.status = status
+        response = plain_response(status, text, retry_after)
+        self.sent_bytes += len(response[1]["body"])
+        for event in response:
+            await self.send(event)
+
+    def _log_access(self) -> None:
+        if self.status is None:
+            return
+        query = self.scope.get("query_string", b"")
+        target = self.scope["path"] + ("?" + query.decode("latin-1") if query else "")
+        access.info(
+            '"%s %s HTTP/%s" %s %s',
+            self.scope["method"],
+            target,
+            self.scope.get("http_version", "1.1"),
+            self.status,
+            self.sent_bytes,
+            extra={"status_code": self.status, "duration": time.monotonic() - self.started},
+        )

@@ -1,0 +1,79 @@
+"""The reply side of an interface server: one reply prefix per process, one receive loop.
+
+Every connection gets a process-specific reply channel under this process's prefix
+(``daphne.response.<random>!<random>``). A single task receives on the prefix (one blocking
+receive covers every connection) and hands each message to its connection's queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from typing import Any
+
+from ..layers.base import BaseChannelLayer
+
+logger = logging.getLogger("channels.interface")
+
+#: Pause after an unexpected receive failure, so a broken layer does not spin the loop.
+_FAILURE_PAUSE = 1.0
+
+
+class ReplyDispatcher:
+    """Owns this process's reply prefix and routes replies to connections.
+
+    Create one per process (per event loop); ``open()`` gives a connection its reply channel
+    and queue, ``close()`` forgets it. The receive loop starts with the first connection.
+    """
+
+    def __init__(self, layer: BaseChannelLayer, base: str = "daphne.response.") -> None:
+        self.layer = layer
+        self.prefix = f"{base}{secrets.token_urlsafe(9)}!"
+        self._queues: dict[str, asyncio.Queue[dict[str, Any]]] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def open(self) -> tuple[str, asyncio.Queue[dict[str, Any]]]:
+        """A new reply channel name and the queue its replies arrive on."""
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run())
+        channel = self.layer.new_channel(self.prefix)
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._queues[channel] = queue
+        return channel, queue
+
+    def close(self, channel: str) -> None:
+        """Forget a connection's reply channel; later replies to it are dropped."""
+        self._queues.pop(channel, None)
+
+    @property
+    def connections(self) -> int:
+        """How many connections currently have a reply channel."""
+        return len(self._queues)
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                channel, message = await self.layer.areceive([self.prefix], block=True)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("receiving replies on %s failed; retrying", self.prefix)
+                await asyncio.sleep(_FAILURE_PAUSE)
+                continue
+            if channel is None:
+                continue
+            queue = self._queues.get(channel)
+            if queue is None:
+                logger.debug("dropped a reply for %s: its connection is closed", channel)
+            else:
+                queue.put_nowait(message)
+
+    async def stop(self) -> None:
+        """Stop the receive loop (at server shutdown)."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
