@@ -17,7 +17,13 @@ from typing import Any, ClassVar
 from ..exceptions import ChannelFull, MessageTooLarge
 from .capacity import Capacities, CapacityPatterns
 from .codec import encode_message
-from .names import check_channel_name, check_group_name, make_channel_name
+from .names import (
+    check_channel_name,
+    check_group_name,
+    check_receive_names,
+    make_channel_name,
+    queue_name,
+)
 
 logger = logging.getLogger("channels.layers")
 
@@ -116,6 +122,8 @@ class BaseChannelLayer(abc.ABC):
         self.capacities = Capacities(capacity, process_capacity, channel_capacity)
         self._counters = dict.fromkeys(COUNTERS, 0)
         self._counters_lock = threading.Lock()
+        # Messages a cancelled default areceive took after its caller had gone.
+        self._kept: list[tuple[str, Message]] = []
 
     # -- shared pure parts ------------------------------------------------------------------
 
@@ -210,8 +218,40 @@ class BaseChannelLayer(abc.ABC):
     async def areceive(
         self, channels: Iterable[str], block: bool = False, timeout: float | None = None
     ) -> Received:
-        """Async :meth:`receive`."""
-        return await asyncio.to_thread(self.receive, list(channels), block, timeout)
+        """Async :meth:`receive`.
+
+        This default runs :meth:`receive` in a thread. If the caller is cancelled while the
+        thread is still receiving, a message the thread then takes is kept and returned by
+        the next ``areceive`` on that channel, never lost.
+        """
+        names = check_receive_names(channels)
+        kept = self._take_kept(names)
+        if kept is not None:
+            return kept
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(None, self.receive, names, block, timeout)
+        try:
+            return await asyncio.shield(future)
+        except asyncio.CancelledError:
+            future.add_done_callback(self._keep)
+            raise
+
+    def _keep(self, future: asyncio.Future[Received]) -> None:
+        if not future.cancelled() and future.exception() is None:
+            channel, message = future.result()
+            if channel is not None:
+                with self._counters_lock:
+                    self._kept.append((channel, message))
+
+    def _take_kept(self, names: list[str]) -> Received | None:
+        if not self._kept:
+            return None
+        with self._counters_lock:
+            for index, (channel, message) in enumerate(self._kept):
+                if queue_name(channel) in names:
+                    del self._kept[index]
+                    return channel, message
+        return None
 
     async def anew_channel(self, pattern: str) -> str:
         """Async :meth:`new_channel`."""

@@ -1,0 +1,96 @@
+"""Shared fixtures: a Redis server for tests marked ``redis``, and a clean key prefix per test.
+
+Redis comes from ``REDIS_URL`` (default ``redis://127.0.0.1:6379``). When nothing answers
+there and ``redis-server`` is installed, a throwaway server is started for the session.
+Without Redis, tests marked ``redis`` are skipped on a laptop but fail under CI (the ``CI``
+environment variable), so a CI run cannot pass by silently testing nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+import redis
+
+from tests.layers.redis_servers import RedisServer, answers_ping, redis_server_binary
+
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379"
+
+
+def running_under_ci() -> bool:
+    """True when the ``CI`` environment variable is set to something other than false."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """The URL of a Redis server the tests may use (under their own key prefixes only)."""
+    url = os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL
+    if answers_ping(url):
+        yield url
+        return
+    if redis_server_binary() is not None:
+        server = RedisServer()
+        try:
+            server.start()
+        except RuntimeError:
+            server.cleanup()
+        else:
+            try:
+                yield server.url
+            finally:
+                server.cleanup()
+            return
+    reason = (
+        f"no Redis answers at {url!r} and redis-server is not on PATH; install redis-server "
+        "(apt-get install redis-server) or set REDIS_URL"
+    )
+    if running_under_ci():
+        pytest.fail(f"Redis is required under CI: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _redis_for_marked_tests(request: pytest.FixtureRequest) -> None:
+    """Make every test marked ``redis`` need ``redis_url``, so it skips (or fails) cleanly."""
+    if request.node.get_closest_marker("redis") is not None:
+        request.getfixturevalue("redis_url")
+
+
+@pytest.fixture(scope="session")
+def redis_client(redis_url: str) -> Iterator[redis.Redis]:
+    """A plain redis-py client on ``redis_url``, for inspecting what a layer stored."""
+    client = redis.Redis.from_url(redis_url, socket_timeout=10)
+    yield client
+    client.close()
+
+
+def keys_under(client: redis.Redis, prefix: str) -> list[bytes]:
+    """Every key whose name starts with ``prefix`` (by SCAN, never KEYS)."""
+    pattern = "".join("\\" + char if char in "*?[]\\" else char for char in prefix) + "*"
+    return sorted(client.scan_iter(match=pattern, count=1000))
+
+
+def delete_keys_under(client: redis.Redis, prefix: str) -> int:
+    """Delete every key under ``prefix`` (never FLUSHALL); return how many there were."""
+    keys = keys_under(client, prefix)
+    for start in range(0, len(keys), 500):
+        client.unlink(*keys[start : start + 500])
+    return len(keys)
+
+
+@pytest.fixture
+def redis_prefix(redis_client: redis.Redis) -> Iterator[str]:
+    """A key prefix no other test uses; every key under it is deleted after the test."""
+    prefix = f"test:{uuid.uuid4().hex}:"
+    yield prefix
+    delete_keys_under(redis_client, prefix)
+
+
+@pytest.fixture
+def leftover_keys(redis_client: redis.Redis, redis_prefix: str) -> Callable[[], list[bytes]]:
+    """Call it to list the keys still stored under this test's ``redis_prefix``."""
+    return lambda: keys_under(redis_client, redis_prefix)
