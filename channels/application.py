@@ -1,0 +1,51 @@
+"""The ASGI application of a Django project's channel layer: the bridge, configured from
+settings.
+
+``daphne myproject.asgi:channel_layer`` serves the object ``get_channel_layer()`` returns;
+that wrapper hands each connection to the bridge built here.
+
+Settings (all optional):
+
+``CHANNELS_HTTP_TIMEOUT``
+    Seconds to wait for a worker's response before answering 503 (default 60).
+``CHANNELS_WEBSOCKET_CONNECT_TIMEOUT``
+    Seconds to wait for a consumer to answer ``websocket.connect`` (default 5).
+``CHANNELS_MAX_REQUEST_BODY_SIZE``
+    Request bodies over this many bytes are refused with 413 (default: no limit).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+
+from .interface import Bridge
+
+DEFAULTS = {
+    "CHANNELS_HTTP_TIMEOUT": 60.0,
+    "CHANNELS_WEBSOCKET_CONNECT_TIMEOUT": 5.0,
+    "CHANNELS_MAX_REQUEST_BODY_SIZE": None,
+}
+
+
+def setting(name: str) -> Any:
+    """A ``CHANNELS_*`` setting, or its default."""
+    return getattr(settings, name, DEFAULTS[name])
+
+
+def make_bridge(
+    wrapper: Any,
+    *,
+    http_timeout: float | None = None,
+    websocket_connect_timeout: float | None = None,
+) -> Bridge:
+    """The bridge for a layer wrapper; arguments that are None come from settings."""
+    return Bridge(
+        wrapper.channel_layer,
+        http_timeout=http_timeout or setting("CHANNELS_HTTP_TIMEOUT"),
+        websocket_connect_timeout=(
+            websocket_connect_timeout or setting("CHANNELS_WEBSOCKET_CONNECT_TIMEOUT")
+        ),
+        max_request_body_size=setting("CHANNELS_MAX_REQUEST_BODY_SIZE"),
+    )

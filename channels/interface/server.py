@@ -1,0 +1,47 @@
+"""Running daphne in this process, for ``manage.py runserver`` and live-server tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+
+def serve(
+    application: Callable[..., Any],
+    *,
+    host: str,
+    port: int,
+    signal_handlers: bool,
+    root_path: str = "",
+    websocket_handshake_timeout: float = 10.0,
+    verbosity: int = 1,
+    ready: Callable[[list[tuple[str, int]]], None] | None = None,
+) -> None:
+    """Serve ``application`` with daphne on ``host``:``port`` until the reactor stops.
+
+    ``ready`` is called with the bound ``(host, port)`` addresses once daphne listens (so a
+    caller that asked for port 0 learns the real one). Daphne installs Twisted's asyncio
+    reactor when imported, so this import happens here, not at module level.
+    """
+    from daphne.endpoints import build_endpoint_description_strings
+    from daphne.server import Server
+
+    class AnnouncingServer(Server):  # type: ignore[misc]
+        def listen_success(self, port: Any) -> None:
+            super().listen_success(port)
+            if ready is not None:
+                ready(list(self.listening_addresses))
+
+    server = AnnouncingServer(
+        application=application,
+        endpoints=build_endpoint_description_strings(host=host, port=port),
+        signal_handlers=signal_handlers,
+        root_path=root_path,
+        # The bridge times out the consumer's answer itself; daphne's own handshake
+        # timeout must outlast it.
+        websocket_handshake_timeout=websocket_handshake_timeout,
+        verbosity=verbosity,
+        # The bridge answers 503 itself when no worker replies in time.
+        http_timeout=None,
+    )
+    server.run()

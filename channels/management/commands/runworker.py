@@ -1,0 +1,127 @@
+"""``manage.py runworker``: run consumers for the messages of a channel layer."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+from typing import Any
+
+from django.apps import apps
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from channels.asgi import channel_layers
+from channels.exceptions import InvalidChannelLayerError
+from channels.signals import worker_process_ready
+from channels.worker import Worker
+
+
+def _static_files_consumer() -> Any:
+    """Serve static files from workers in DEBUG, as runserver does, if that is available."""
+    if not (settings.DEBUG and apps.is_installed("django.contrib.staticfiles")):
+        return None
+    try:
+        from channels.staticfiles import StaticFilesConsumer  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return StaticFilesConsumer()
+
+
+class Command(BaseCommand):
+    help = (
+        "Runs a worker: receives messages from every routed channel of a channel layer and "
+        "runs their consumers (sync ones on --threads threads, async ones concurrently)."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--layer", default="default", help="Channel layer alias to use (default: default)."
+        )
+        parser.add_argument(
+            "--only-channels",
+            action="append",
+            dest="only_channels",
+            metavar="GLOB",
+            help="Listen only on channels matching this glob; repeatable (e.g. 'http.*').",
+        )
+        parser.add_argument(
+            "--exclude-channels",
+            action="append",
+            dest="exclude_channels",
+            metavar="GLOB",
+            help="Do not listen on channels matching this glob; repeatable.",
+        )
+        parser.add_argument(
+            "--threads", type=int, default=1, help="Threads for sync consumers (default: 1)."
+        )
+        parser.add_argument(
+            "--max-concurrency",
+            type=int,
+            default=100,
+            dest="max_concurrency",
+            help="Async consumers run at once at most (default: 100).",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        verbosity = options["verbosity"]
+        self._setup_logging(verbosity)
+        alias = options["layer"]
+        if alias not in channel_layers:
+            raise CommandError(
+                f"no channel layer {alias!r} in CHANNEL_LAYERS (configured: "
+                f"{sorted(channel_layers.configs) or 'none'})"
+            )
+        try:
+            layer = channel_layers[alias]
+            router = layer.router
+        except (InvalidChannelLayerError, ImportError, ValueError, TypeError) as exc:
+            raise CommandError(str(exc)) from exc
+        except Exception as exc:  # ImproperlyConfigured from a route, and the like
+            raise CommandError(f"{type(exc).__name__}: {exc}") from exc
+        if layer.local_only():
+            raise CommandError(
+                f"channel layer {layer} keeps its messages in this process's memory, so no "
+                "interface server can reach a worker using it. Use runserver (which runs "
+                "workers in threads) or configure a cross-process layer such as "
+                "'channels.layers.redis.RedisChannelLayer'"
+            )
+        router.check_default(http_consumer=_static_files_consumer())
+        try:
+            worker = Worker(
+                layer,
+                threads=options["threads"],
+                max_concurrency=options["max_concurrency"],
+                only_channels=options["only_channels"],
+                exclude_channels=options["exclude_channels"],
+            )
+            channels = worker.listen_channels()
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        if verbosity >= 1:
+            self.stderr.write(
+                f"Running worker against channel layer {layer} on {', '.join(channels)}"
+            )
+        worker_process_ready.send(sender=worker)
+        with contextlib.suppress(KeyboardInterrupt):
+            worker.run()
+        if worker.abandoned:
+            # Threads still running consumers would keep the process alive: leave now.
+            sys.stderr.flush()
+            logging.shutdown()
+            os._exit(1)
+
+    def _setup_logging(self, verbosity: int) -> None:
+        """Log to stderr unless the project's LOGGING already handles ``channels``."""
+        logger = logging.getLogger("channels")
+        level = logging.WARNING if verbosity == 0 else logging.INFO
+        if verbosity >= 2:
+            level = logging.DEBUG
+        logger.setLevel(level)
+        if not logger.handlers:
+            handler = logging.StreamHandler(sys.stderr)
+            handler.setFormatter(
+                logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+            )
+            logger.addHandler(handler)

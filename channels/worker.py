@@ -1,0 +1,479 @@
+"""The worker: receives messages from every routed channel and runs their consumers.
+
+One event loop per worker, in the thread that calls :meth:`Worker.run`. A single receive
+loop waits (blocking, no polling) on every channel the router knows, after the
+``only_channels``/``exclude_channels`` filters. Each message goes to its consumer:
+
+* sync consumers run on a pool of ``threads`` threads;
+* ``async def`` consumers run as tasks on the loop, at most ``max_concurrency`` at once.
+
+**Taking only what it can start.** The loop takes the next message only when it could start
+it promptly, whichever kind its consumer turns out to be: not while all ``max_concurrency``
+async slots are taken, and not while every thread is busy and one sync message already waits
+for a thread. A message it cannot start yet stays on the channel for another worker.
+
+**Shutdown.** :meth:`stop` (any thread) or SIGTERM/SIGINT (when :meth:`run` is on the main
+thread and ``signal_handlers`` is true) stop receiving at once, wait up to
+``shutdown_timeout`` seconds for consumers in flight, then return. A second signal exits the
+process immediately.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import fnmatch
+import inspect
+import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from asgiref.sync import sync_to_async
+
+from .exceptions import ChannelFull, ChannelSocketException, ConsumeLater, DenyConnection
+from .layers.names import check_receive_names
+from .message import Message, pending_message_store
+from .routing import is_async_consumer
+from .signals import consumer_finished, consumer_started, worker_ready
+
+logger = logging.getLogger("channels.worker")
+
+#: The reply a client gets at once when an ``http.request`` consumer raised.
+SERVER_ERROR_REPLY = {
+    "status": 500,
+    "headers": [[b"content-type", b"text/plain; charset=utf-8"]],
+    "content": b"Internal Server Error",
+}
+#: WebSocket close code for "the server met an unexpected condition".
+INTERNAL_ERROR_CLOSE = 1011
+#: How long the worker retries a requeue or an error reply that meets ChannelFull.
+REPLY_RETRY_FOR = 1.0
+REPLY_RETRY_EVERY = 0.05
+
+
+def describe(consumer: Any) -> str:
+    """``module.qualname`` of a consumer, for logs."""
+    target = (
+        consumer if inspect.isroutine(consumer) or inspect.isclass(consumer) else type(consumer)
+    )
+    return f"{getattr(target, '__module__', '?')}.{getattr(target, '__qualname__', target)}"
+
+
+class Worker:
+    """Runs consumers for the messages of ``channel_layer`` (a wrapper from
+    :data:`channels.asgi.channel_layers`, which carries the router).
+
+    ``callback(channel, message)`` is called for each routed message before its consumer
+    starts. ``ConsumeLater`` puts a message back at most ``message_retries`` times.
+    """
+
+    def __init__(
+        self,
+        channel_layer: Any = None,
+        *,
+        threads: int = 1,
+        max_concurrency: int = 100,
+        only_channels: Iterable[str] | None = None,
+        exclude_channels: Iterable[str] | None = None,
+        callback: Callable[[str, Message], Any] | None = None,
+        message_retries: int = 10,
+        signal_handlers: bool = True,
+        shutdown_timeout: float = 30.0,
+    ) -> None:
+        if channel_layer is None:
+            from .asgi import channel_layers
+
+            channel_layer = channel_layers["default"]
+        if not hasattr(channel_layer, "router"):
+            raise TypeError(
+                f"Worker needs a layer with a router, got {channel_layer!r}; pass "
+                "channels.asgi.channel_layers[alias] (it carries the ROUTING)"
+            )
+        for name, value in (("threads", threads), ("max_concurrency", max_concurrency)):
+            if type(value) is not int or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        self.channel_layer = channel_layer
+        self.router = channel_layer.router
+        if not self.router.defaults:
+            self.router.check_default()
+        self.threads = threads
+        self.max_concurrency = max_concurrency
+        self.only_channels = list(only_channels or [])
+        self.exclude_channels = list(exclude_channels or [])
+        self.callback = callback
+        self.message_retries = message_retries
+        self.signal_handlers = signal_handlers
+        self.shutdown_timeout = shutdown_timeout
+        #: True once the worker was asked to stop.
+        self.termed = False
+        #: Consumers still running when ``shutdown_timeout`` ran out.
+        self.abandoned = 0
+        self._ready_sent = False
+        self._stop_asked = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._async_active = 0
+        self._sync_pending = 0  # running in a thread or waiting for one
+        self._in_flight: set[asyncio.Future[Any]] = set()
+        self._async_kind: dict[int, tuple[Any, bool]] = {}
+
+    # -- what to listen on ------------------------------------------------------------------
+
+    def apply_channel_filters(self, channels: Iterable[str]) -> list[str]:
+        """Keep names matching any ``only_channels`` glob, then drop those matching any
+        ``exclude_channels`` glob (case-sensitive)."""
+        names = sorted(channels)
+        if self.only_channels:
+            names = [n for n in names if any(fnmatch.fnmatchcase(n, g) for g in self.only_channels)]
+        return [
+            n for n in names if not any(fnmatch.fnmatchcase(n, g) for g in self.exclude_channels)
+        ]
+
+    def listen_channels(self) -> list[str]:
+        """The channels this worker receives on; raises ``ValueError`` if there are none."""
+        names = self.apply_channel_filters(self.router.channels)
+        if not names:
+            raise ValueError(
+                f"no channels to listen on: the routing has {sorted(self.router.channels)!r}, "
+                f"only_channels={self.only_channels!r}, exclude_channels="
+                f"{self.exclude_channels!r}"
+            )
+        return check_receive_names(names)
+
+    @property
+    def in_job(self) -> bool:
+        """True while a consumer is running or waiting for a thread."""
+        return bool(self._in_flight)
+
+    # -- running and stopping ---------------------------------------------------------------
+
+    def ready(self) -> None:
+        """Send ``worker_ready`` (once); :meth:`run` calls it if you did not."""
+        if not self._ready_sent:
+            self._ready_sent = True
+            worker_ready.send(sender=self)
+
+    def run(self) -> None:
+        """Receive and run consumers until stopped; returns after the shutdown."""
+        loop = asyncio.new_event_loop()
+        try:
+            loop.run_until_complete(self.arun())
+        finally:
+            try:
+                leftover = [task for task in asyncio.all_tasks(loop) if not task.done()]
+                for task in leftover:
+                    task.cancel()
+                if leftover:
+                    loop.run_until_complete(asyncio.wait(leftover, timeout=1.0))
+                loop.run_until_complete(loop.shutdown_asyncgens())
+                if not self.abandoned:
+                    # With abandoned consumers a default-executor thread may never end:
+                    # waiting for it would turn the bounded shutdown into an unbounded one.
+                    loop.run_until_complete(loop.shutdown_default_executor())
+            finally:
+                loop.close()
+
+    def stop(self) -> None:
+        """Ask the worker to stop, from any thread; :meth:`run` returns once in-flight
+        consumers finished (or ``shutdown_timeout`` ran out)."""
+        self._stop_asked = True
+        loop = self._loop
+        if loop is not None:
+            # RuntimeError: the loop already closed, nothing left to stop.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(self._begin_stop)
+
+    async def arun(self) -> None:
+        """:meth:`run` for a caller that already has an event loop (the worker then shares
+        it; signal handlers are not installed)."""
+        channels = self.listen_channels()
+        loop = asyncio.get_running_loop()
+        self._loop = loop
+        self._stopping = False
+        self._stop_event = asyncio.Event()
+        self._slot_freed = asyncio.Event()
+        self._receive_task: asyncio.Future[Any] | None = None
+        self._executor = ThreadPoolExecutor(self.threads, thread_name_prefix="channels-worker")
+        installed = self._install_signal_handlers(loop)
+        try:
+            if self._stop_asked:  # stop() came before the loop existed
+                self._begin_stop()
+            self.ready()
+            logger.info(
+                "worker listening on %s (%d thread(s), %d async slot(s))",
+                ", ".join(channels),
+                self.threads,
+                self.max_concurrency,
+            )
+            await self._receive_loop(channels)
+            await self._drain()
+        finally:
+            for signum in installed:
+                loop.remove_signal_handler(signum)
+            self._executor.shutdown(wait=self.abandoned == 0, cancel_futures=True)
+            self._loop = None
+
+    def _install_signal_handlers(self, loop: asyncio.AbstractEventLoop) -> list[int]:
+        if not self.signal_handlers or threading.current_thread() is not threading.main_thread():
+            return []
+        installed: list[int] = []
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            try:
+                loop.add_signal_handler(signum, self._on_signal, signum)
+            except (NotImplementedError, RuntimeError):  # Windows, or a non-main loop
+                continue
+            installed.append(signum)
+        return installed
+
+    def _on_signal(self, signum: int) -> None:
+        name = signal.Signals(signum).name
+        if self._stopping:
+            logger.warning("%s again: exiting now, abandoning running consumers", name)
+            logging.shutdown()
+            os._exit(128 + signum)
+        logger.info(
+            "%s: finishing %d consumer(s) in flight, then exiting", name, len(self._in_flight)
+        )
+        self._begin_stop()
+
+    def _begin_stop(self) -> None:
+        if self._stopping:
+            return
+        self._stopping = True
+        self.termed = True
+        self._stop_event.set()
+        self._slot_freed.set()
+        if self._receive_task is not None:
+            # Safe by the layer contract: a cancelled areceive loses no message.
+            self._receive_task.cancel()
+
+    def _can_take(self) -> bool:
+        return self._async_active < self.max_concurrency and self._sync_pending <= self.threads
+
+    async def _receive_loop(self, channels: list[str]) -> None:
+        failures = 0
+        while not self._stopping:
+            if not self._can_take():
+                self._slot_freed.clear()
+                await self._slot_freed.wait()
+                continue
+            self._receive_task = asyncio.ensure_future(
+                self.channel_layer.areceive(channels, block=True)
+            )
+            try:
+                channel, content = await self._receive_task
+            except asyncio.CancelledError:
+                if self._stopping:
+                    break
+                raise
+            except Exception:
+                failures += 1
+                delay = min(0.1 * 2**failures, 5.0)
+                logger.error("receive failed; retrying in %.1f s", delay, exc_info=True)
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._stop_event.wait(), delay)
+                continue
+            finally:
+                self._receive_task = None
+            failures = 0
+            if channel is not None:
+                # Even when a stop raced with this receive: the message is ours now, run it.
+                self._dispatch(channel, content)
+
+    async def _drain(self) -> None:
+        if not self._in_flight:
+            return
+        logger.info(
+            "waiting up to %s s for %d consumer(s)", self.shutdown_timeout, len(self._in_flight)
+        )
+        _, unfinished = await asyncio.wait(set(self._in_flight), timeout=self.shutdown_timeout)
+        if unfinished:
+            self.abandoned = len(unfinished)
+            logger.warning(
+                "%d consumer(s) still running after %s s; abandoning them",
+                len(unfinished),
+                self.shutdown_timeout,
+            )
+            for future in unfinished:
+                future.cancel()
+
+    # -- dispatch ---------------------------------------------------------------------------
+
+    def _is_async(self, consumer: Any) -> bool:
+        cached = self._async_kind.get(id(consumer))
+        if cached is None or cached[0] is not consumer:
+            cached = self._async_kind[id(consumer)] = (consumer, is_async_consumer(consumer))
+        return cached[1]
+
+    def _dispatch(self, channel: str, content: dict[str, Any]) -> None:
+        assert self._loop is not None
+        try:
+            message = Message(content, channel, self.channel_layer)
+            if content.get("__retries__", 0) >= self.message_retries:
+                message.__doomed__ = True  # type: ignore[attr-defined]
+            found = self.router.match(message)
+        except Exception:
+            logger.error("could not route a message on %r; dropped", channel, exc_info=True)
+            return
+        if found is None:
+            path = content.get("path")
+            logger.error(
+                "no route for a message on %r%s; dropped. Add a route for it to ROUTING",
+                channel,
+                f" with path {path!r}" if path is not None else "",
+            )
+            return
+        consumer, kwargs = found
+        if self.callback is not None:
+            try:
+                self.callback(channel, message)
+            except Exception:
+                logger.error("worker callback failed for %r", channel, exc_info=True)
+        logger.debug("%s -> %s", channel, describe(consumer))
+        future: asyncio.Future[Any]
+        if self._is_async(consumer):
+            self._async_active += 1
+            future = self._loop.create_task(self._run_async(message, consumer, kwargs))
+            future.add_done_callback(self._async_done)
+        else:
+            self._sync_pending += 1
+            # A fresh context per message: no consumer sees another's pending sends.
+            context = contextvars.Context()
+            future = self._loop.run_in_executor(
+                self._executor, context.run, self._run_sync, message, consumer, kwargs
+            )
+            future.add_done_callback(self._sync_done)
+        self._in_flight.add(future)
+
+    def _async_done(self, future: asyncio.Future[Any]) -> None:
+        self._async_active -= 1
+        self._finished(future)
+
+    def _sync_done(self, future: asyncio.Future[Any]) -> None:
+        self._sync_pending -= 1
+        self._finished(future)
+
+    def _finished(self, future: asyncio.Future[Any]) -> None:
+        self._in_flight.discard(future)
+        self._slot_freed.set()
+        if not future.cancelled() and future.exception() is not None:
+            logger.error("consumer run failed", exc_info=future.exception())
+
+    # -- running one consumer ---------------------------------------------------------------
+
+    def _run_sync(self, message: Message, consumer: Any, kwargs: dict[str, Any]) -> None:
+        """In a pool thread: signals, the consumer, the flush, then the reaction to an error."""
+        error: Exception | None = None
+        try:
+            consumer_started.send(sender=type(self), environ={})
+            result = consumer(message, **kwargs)
+            if inspect.isawaitable(result):
+                assert self._loop is not None
+                asyncio.run_coroutine_threadsafe(_awaited(result), self._loop).result()
+        except Exception as exc:
+            error = exc
+        finally:
+            try:
+                consumer_finished.send(sender=type(self))
+            except Exception:
+                logger.error(
+                    "after %s on %r:", describe(consumer), message.channel.name, exc_info=True
+                )
+        if error is not None:
+            self._react(message, consumer, error)
+
+    async def _run_async(self, message: Message, consumer: Any, kwargs: dict[str, Any]) -> None:
+        """On the loop: as :meth:`_run_sync`; the signals go through ``sync_to_async`` so
+        their database work happens where the consumer's ``sync_to_async`` ORM calls do."""
+        error: Exception | None = None
+        try:
+            pending_message_store.prepare()
+            await sync_to_async(consumer_started.send)(sender=type(self), environ={})
+            result = consumer(message, **kwargs)
+            if inspect.isawaitable(result):
+                await result
+        except Exception as exc:
+            error = exc
+        finally:
+            try:
+                await sync_to_async(consumer_finished.send)(sender=type(self))
+            except Exception:
+                logger.error(
+                    "after %s on %r:", describe(consumer), message.channel.name, exc_info=True
+                )
+        if error is not None:
+            await asyncio.to_thread(self._react, message, consumer, error)
+
+    def _react(self, message: Message, consumer: Any, error: Exception) -> None:
+        """What a consumer's exception means (runs in a thread: it may send and retry)."""
+        channel = message.channel.name
+        content = message.content
+        reply = message.reply_channel
+        if isinstance(error, ConsumeLater):
+            retries = int(content.get("__retries__", 0)) + 1
+            if retries > self.message_retries:
+                logger.warning(
+                    "dropping a message on %r: %s raised ConsumeLater %d times",
+                    channel,
+                    describe(consumer),
+                    self.message_retries,
+                )
+                return
+            content["__retries__"] = retries
+            self._send(channel, content, "put back")
+        elif isinstance(error, DenyConnection):
+            if not channel.startswith("websocket.") or reply is None:
+                logger.error(
+                    "%s raised DenyConnection on %r; only websocket.connect consumers can deny",
+                    describe(consumer),
+                    channel,
+                )
+                return
+            self._send(reply.name, {"close": True}, "close the socket")
+        elif isinstance(error, ChannelSocketException):
+            try:
+                error.run(message)
+            except Exception:
+                logger.error("%r.run() failed", error, exc_info=True)
+        else:
+            path = content.get("path")
+            logger.error(
+                "%s raised on a message on %r%s",
+                describe(consumer),
+                channel,
+                f" with path {path!r}" if path is not None else "",
+                exc_info=error,
+            )
+            if reply is None:
+                return
+            if channel == "http.request":
+                self._send(reply.name, SERVER_ERROR_REPLY, "answer 500")
+            elif channel in ("websocket.connect", "websocket.receive"):
+                self._send(reply.name, {"close": INTERNAL_ERROR_CLOSE}, "close the socket")
+
+    def _send(self, channel: str, content: dict[str, Any], what: str) -> None:
+        deadline = time.monotonic() + REPLY_RETRY_FOR
+        while True:
+            try:
+                self.channel_layer.send(channel, content)
+                return
+            except ChannelFull:
+                if time.monotonic() >= deadline:
+                    logger.warning("could not %s: %r stayed full", what, channel)
+                    return
+                time.sleep(REPLY_RETRY_EVERY)  # waiting for the reader to drain it
+            except Exception:
+                logger.error("could not %s on %r", what, channel, exc_info=True)
+                return
+
+
+async def _awaited(awaitable: Any) -> Any:
+    return await awaitable
+
+
+__all__ = ["Worker"]

@@ -1,0 +1,86 @@
+"""Settings of the small Django project the tests run (in process and in subprocesses).
+
+The channel layer comes from the environment, so a test can start ``runworker`` on Redis:
+
+``CHANNELS_TEST_LAYER``         ``inmemory`` (default) or ``redis``
+``CHANNELS_TEST_REDIS_PREFIX``  the Redis key prefix (required with ``redis``; unique per test)
+``CHANNELS_TEST_CAPACITY``      channel capacity (default 100)
+``REDIS_URL``                   default ``redis://127.0.0.1:6379``
+``CHANNELS_TEST_DB``            the SQLite file (default: one in the temp directory)
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+SECRET_KEY = "channels-tests-only"
+DEBUG = False
+ALLOWED_HOSTS = ["*"]
+USE_TZ = True
+DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
+
+INSTALLED_APPS = [
+    # Before staticfiles, so that `runserver` is channels' one.
+    "channels",
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "django.contrib.staticfiles",
+    "tests.project",
+]
+
+MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+]
+
+ROOT_URLCONF = "tests.project.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [str(BASE_DIR / "templates")],
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+            ]
+        },
+    }
+]
+
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": os.environ.get("CHANNELS_TEST_DB")
+        or os.path.join(tempfile.gettempdir(), "channels-tests.sqlite3"),
+    }
+}
+
+STATIC_URL = "/static/"
+
+_ROUTING = "tests.project.routing.channel_routing"
+
+if os.environ.get("CHANNELS_TEST_LAYER", "inmemory") == "redis":
+    CHANNEL_LAYERS = {
+        "default": {
+            # The seeds' name for the Redis layer, kept working as an alias.
+            "BACKEND": "asgi_redis.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379"],
+                "prefix": os.environ["CHANNELS_TEST_REDIS_PREFIX"],
+                "capacity": int(os.environ.get("CHANNELS_TEST_CAPACITY", "100")),
+            },
+            "ROUTING": _ROUTING,
+        }
+    }
+else:
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "asgiref.inmemory.ChannelLayer", "ROUTING": _ROUTING},
+    }
