@@ -7,10 +7,14 @@ The channel layer comes from the environment, so a test can start ``runworker`` 
 ``CHANNELS_TEST_CAPACITY``      channel capacity (default 100)
 ``REDIS_URL``                   default ``redis://127.0.0.1:6379``
 ``CHANNELS_TEST_DB``            the SQLite file (default: one in the temp directory)
+``CHANNELS_TEST_ROUTING``       the ROUTING dotted path (default: this project's routing)
+``CHANNELS_TEST_URLCONF``       the ROOT_URLCONF (default: this project's urls)
+``CHANNELS_TEST_SETTINGS``      extra settings as JSON, e.g. ``{"CHANNELS_HTTP_TIMEOUT": 1}``
 """
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -40,7 +44,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
 ]
 
-ROOT_URLCONF = "tests.project.urls"
+ROOT_URLCONF = os.environ.get("CHANNELS_TEST_URLCONF", "tests.project.urls")
 
 TEMPLATES = [
     {
@@ -65,7 +69,7 @@ DATABASES = {
 
 STATIC_URL = "/static/"
 
-_ROUTING = "tests.project.routing.channel_routing"
+_ROUTING = os.environ.get("CHANNELS_TEST_ROUTING", "tests.project.routing.channel_routing")
 
 if os.environ.get("CHANNELS_TEST_LAYER", "inmemory") == "redis":
     CHANNEL_LAYERS = {
@@ -84,3 +88,6 @@ else:
     CHANNEL_LAYERS = {
         "default": {"BACKEND": "asgiref.inmemory.ChannelLayer", "ROUTING": _ROUTING},
     }
+
+# Per-test extras (timeouts, capacities...) for subprocesses started by the tests.
+globals().update(json.loads(os.environ.get("CHANNELS_TEST_SETTINGS", "{}")))
