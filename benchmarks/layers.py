@@ -25,7 +25,7 @@ import redis
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from channels.layers.redis import RedisChannelLayer  # noqa: E402
+from channels.layers.redis import RedisChannelLayer
 
 MESSAGE = {
     "reply_channel": "daphne.response.AbCdEfGh!xYz",
@@ -134,7 +134,9 @@ def bench_group(layer: RedisChannelLayer, client: redis.Redis) -> dict[str, floa
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379"))
+    parser.add_argument(
+        "--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379")
+    )
     parser.add_argument("-n", type=int, default=20000, help="messages per measurement")
     args = parser.parse_args()
 
@@ -151,7 +153,8 @@ def main() -> None:
         layer.close()
 
     print(f"\nChannel layer vs raw redis-py, {args.n} messages of {len(str(MESSAGE))} chars\n")
-    print(f"{'measure':<28}{'raw redis-py':>14}{'ours (sync)':>14}{'ours (async)':>14}{'sync/raw':>10}")
+    header = ("measure", "raw redis-py", "ours (sync)", "ours (async)", "sync/raw")
+    print(f"{header[0]:<28}{header[1]:>14}{header[2]:>14}{header[3]:>14}{header[4]:>10}")
     print("-" * 80)
     for key, label, unit in (
         ("send", "send", "msg/s"),

@@ -62,7 +62,7 @@ class ReplyDispatcher:
                 logger.exception("receiving replies on %s failed; retrying", self.prefix)
                 await asyncio.sleep(_FAILURE_PAUSE)
                 continue
-            if channel is None:
+            if channel is None or message is None:
                 continue
             queue = self._queues.get(channel)
             if queue is None:

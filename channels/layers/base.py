@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
-from ..exceptions import ChannelFull, MessageTooLarge
+from ..exceptions import ChannelFull, ChannelLayerError, MessageTooLarge
 from .capacity import Capacities, CapacityPatterns
 from .codec import encode_message
 from .names import (
@@ -142,7 +142,7 @@ class BaseChannelLayer(abc.ABC):
         with self._counters_lock:
             self._counters[counter] += amount
 
-    def channel_full(self, channel: str, capacity: int) -> ChannelFull:
+    def channel_full(self, channel: str, capacity: int) -> ChannelLayerError:
         """Count a refused send and return the exception to raise."""
         self.count("channel_full_count")
         return ChannelFull(
@@ -239,7 +239,7 @@ class BaseChannelLayer(abc.ABC):
     def _keep(self, future: asyncio.Future[Received]) -> None:
         if not future.cancelled() and future.exception() is None:
             channel, message = future.result()
-            if channel is not None:
+            if channel is not None and message is not None:
                 with self._counters_lock:
                     self._kept.append((channel, message))
 

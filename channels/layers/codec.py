@@ -51,7 +51,7 @@ def encode_message(message: Any, max_size: int) -> bytes:
         if type(key) is not str:
             raise TypeError(f"message keys must be str, got {key!r} in {list(message)!r}")
     try:
-        data = msgpack.packb(message, use_bin_type=True)
+        data: bytes = msgpack.packb(message, use_bin_type=True)
     except (TypeError, ValueError, OverflowError) as exc:
         where = _find_bad_value(message, "message") or str(exc)
         raise TypeError(

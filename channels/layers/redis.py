@@ -168,7 +168,7 @@ class RedisChannelLayer(BaseChannelLayer):
         return [self.prefix, header, body, now, now - self.group_expiry, self._ttl]
 
     def _group_sent(self, group: str, results: Iterable[list[Any]]) -> None:
-        sent, skipped = 0, []
+        sent, skipped = 0, list[str]()
         for result in results:
             sent += int(result[0])
             skipped.extend(name.decode("ascii") for name in result[1:])
@@ -295,7 +295,8 @@ class RedisChannelLayer(BaseChannelLayer):
                     return found
             return None, None
         if len(by_shard) > 1:
-            return self._in_portal(self.areceive(queues, True, timeout))
+            received: Received = self._in_portal(self.areceive(queues, True, timeout))
+            return received
         shard, keys = by_shard[0]
         deadline = time.monotonic() + (self.block_timeout if timeout is None else timeout)
         while time.monotonic() < deadline:

@@ -17,7 +17,7 @@ from importlib import resources
 from typing import Any
 
 try:
-    import redis
+    import redis as redis  # re-exported for the layer
     import redis.asyncio
     import redis.asyncio.retry
     import redis.asyncio.sentinel
@@ -116,11 +116,11 @@ class Shard:
     def _sync_client(self, socket_timeout: float) -> Any:
         options = self._options_with(socket_timeout, Retry(NoBackoff(), 0))
         if self._service is not None:
-            sentinel = redis.sentinel.Sentinel(
+            sentinel = redis.sentinel.Sentinel(  # type: ignore[no-untyped-call]
                 self._sentinels, sentinel_kwargs=self._sentinel_kwargs or None
             )
             self._sync_sentinels.append(sentinel)
-            return sentinel.master_for(self._service, **options)
+            return sentinel.master_for(self._service, **options)  # type: ignore[no-untyped-call]
         if self._url is not None:
             return redis.Redis(connection_pool=redis.ConnectionPool.from_url(self._url, **options))
         return redis.Redis(connection_pool=redis.ConnectionPool(**self._kwargs, **options))
@@ -128,7 +128,7 @@ class Shard:
     def _async_client(self, socket_timeout: float, sentinels: list[Any]) -> Any:
         options = self._options_with(socket_timeout, redis.asyncio.retry.Retry(NoBackoff(), 0))
         if self._service is not None:
-            sentinel = redis.asyncio.sentinel.Sentinel(
+            sentinel = redis.asyncio.sentinel.Sentinel(  # type: ignore[no-untyped-call]
                 self._sentinels, sentinel_kwargs=self._sentinel_kwargs or None
             )
             sentinels.append(sentinel)
