@@ -9,6 +9,7 @@ end of the socket, from either side, becomes one ``websocket.disconnect``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -152,8 +153,7 @@ class WebsocketConnection:
         elif not accept_only and "close" not in reply and "accept" not in reply:
             logger.error("invalid WebSocket reply for %s: %r", self.where, reply)
         if reply.get("close"):
-            self.close_code = _close_code(reply["close"])
-            await self.send({"type": "websocket.close", "code": self.close_code})
+            await self._close(_close_code(reply["close"]))
             return False
         return True
 
@@ -166,7 +166,12 @@ class WebsocketConnection:
         finally:
             inbound.cancel()
             outbound.cancel()
-            await asyncio.gather(inbound, outbound, return_exceptions=True)
+            results = await asyncio.gather(inbound, outbound, return_exceptions=True)
+        for result in results:
+            if isinstance(result, Exception):
+                logger.error("WebSocket %s failed", self.where, exc_info=result)
+                with contextlib.suppress(Exception):
+                    await self._close(1011)
 
     async def _from_client(self) -> None:
         while True:
@@ -187,24 +192,42 @@ class WebsocketConnection:
                 await self.layer.asend("websocket.receive", frame)
             except ChannelFull:
                 logger.warning("websocket.receive is full; closed %s with 1013", self.where)
-                await self._server_close(TRY_AGAIN_LATER)
+                await self._close(TRY_AGAIN_LATER)
                 return
             except MessageTooLarge:
                 logger.warning("frame too large for the channel layer; closed %s", self.where)
-                await self._server_close(MESSAGE_TOO_BIG)
+                await self._close(MESSAGE_TOO_BIG)
                 return
             except ChannelLayerError as exc:
                 logger.error("could not send a frame from %s: %s", self.where, exc)
-                await self._server_close(TRY_AGAIN_LATER)
+                await self._close(TRY_AGAIN_LATER)
                 return
 
     async def _to_client(self, replies: asyncio.Queue[dict[str, Any]]) -> None:
         while await self._apply(await replies.get()):
             pass
 
-    async def _server_close(self, code: int) -> None:
+    async def _close(self, code: int) -> None:
+        """Close the open socket with ``code``.
+
+        Some servers let applications send only 1000 and 3000-4999 (daphne, through
+        autobahn); there a protocol code such as 1011 or 1013 goes out as 4000 plus its
+        last three digits (4011, 4013), which keeps its meaning readable to clients.
+        """
         self.close_code = code
-        await self.send({"type": "websocket.close", "code": code})
+        try:
+            await self.send({"type": "websocket.close", "code": code})
+        except Exception:
+            if code == 1000 or 3000 <= code <= 4999:
+                raise
+            self.close_code = 4000 + code % 1000
+            logger.info(
+                "the server refused close code %d for %s; sent %d instead",
+                code,
+                self.where,
+                self.close_code,
+            )
+            await self.send({"type": "websocket.close", "code": self.close_code})
 
 
 def _client(scope: dict[str, Any]) -> str:

@@ -1,0 +1,1 @@
+"""The interface bridge over real sockets: a daphne subprocess, Redis, and real clients."""
