@@ -234,6 +234,18 @@ def expand_routing(routing: Any) -> list[Any]:
     )
 
 
+def _collect_consumers(entries: Iterable[Any], found: dict[str, list[Any]]) -> None:
+    for entry in entries:
+        if isinstance(entry, Include):
+            _collect_consumers(entry.routing, found)
+        elif isinstance(entry, Route):
+            for name in entry.channels:
+                found.setdefault(name, []).append(entry.consumer)
+        else:
+            for name in entry.channel_names():
+                found.setdefault(name, []).append(None)
+
+
 class Router:
     """Finds the consumer for a message: the routing's entries, then routes added with
     ``add_route`` and ``@Channel.consumer``, then the defaults of ``check_default``."""
@@ -265,6 +277,13 @@ class Router:
 
     def _default_names(self) -> set[str]:
         return {name for route in self.defaults for name in route.channels}
+
+    def consumers_by_channel(self) -> dict[str, list[Any]]:
+        """Every consumer each channel may reach (None for an entry of a routing class
+        channels does not know, whose consumers cannot be seen)."""
+        found: dict[str, list[Any]] = {}
+        _collect_consumers([*self.root.routing, *self.defaults], found)
+        return found
 
     def match(self, message: Message) -> Match | None:
         """``(consumer, kwargs)`` for the message, or None when nothing routes it."""

@@ -28,6 +28,7 @@ import inspect
 import logging
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -55,6 +56,18 @@ INTERNAL_ERROR_CLOSE = 1011
 #: How long the worker retries a requeue or an error reply that meets ChannelFull.
 REPLY_RETRY_FOR = 1.0
 REPLY_RETRY_EVERY = 0.05
+
+
+#: Thread switch interval for processes that run a worker. With the default 5 ms, a busy
+#: consumer thread can hold the interpreter for 5 ms at a time while the event loop waits to
+#: hand out the next message or finish an async consumer.
+SWITCH_INTERVAL = 0.001
+
+
+def tune_switch_interval() -> None:
+    """Lower the process's thread switch interval to :data:`SWITCH_INTERVAL` (never raise
+    it); ``runworker`` and ``runserver`` call this, as they own their process."""
+    sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
 
 
 def describe(consumer: Any) -> str:
@@ -252,21 +265,68 @@ class Worker:
             # Safe by the layer contract: a cancelled areceive loses no message.
             self._receive_task.cancel()
 
-    def _can_take(self) -> bool:
-        return self._async_active < self.max_concurrency and self._sync_pending <= self.threads
+    def _split_by_kind(self, channels: list[str]) -> None:
+        """Note which channels only reach async consumers, and which only sync ones."""
+        kinds = {
+            name: {None if c is None else self._is_async(c) for c in consumers}
+            for name, consumers in self.router.consumers_by_channel().items()
+        }
+        self._all_channels = channels
+        self._async_only = [name for name in channels if kinds.get(name) == {True}]
+        self._sync_only = [name for name in channels if kinds.get(name) == {False}]
+
+    def _listen_set(self) -> list[str]:
+        """The channels whose next message could start at once.
+
+        A worker never hoards what another worker could run: with every sync thread busy
+        (and one message already waiting for a thread) it takes only channels whose
+        consumers are all async, and with every async slot taken only all-sync ones.
+        """
+        sync_room = self._sync_pending <= self.threads
+        async_room = self._async_active < self.max_concurrency
+        if sync_room and async_room:
+            return self._all_channels
+        if async_room:
+            return self._async_only
+        if sync_room:
+            return self._sync_only
+        return []
+
+    async def _receive(self, listen: list[str]) -> tuple[str | None, dict[str, Any] | None]:
+        """Receive on ``listen``; a narrowed receive is restarted wider as soon as a slot
+        of the other kind frees (cancelling a receive loses no message)."""
+        task = self._receive_task = asyncio.ensure_future(
+            self.channel_layer.areceive(listen, block=True)
+        )
+        try:
+            while listen is not self._all_channels:
+                self._slot_freed.clear()
+                freed = asyncio.ensure_future(self._slot_freed.wait())
+                await asyncio.wait({task, freed}, return_when=asyncio.FIRST_COMPLETED)
+                freed.cancel()
+                if task.done():
+                    break
+                if self._listen_set() != listen and not self._stopping:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        return await task  # it may have finished just before the cancel
+                    return None, None
+            received: tuple[str | None, dict[str, Any] | None] = await task
+            return received
+        finally:
+            self._receive_task = None
 
     async def _receive_loop(self, channels: list[str]) -> None:
+        self._split_by_kind(channels)
         failures = 0
         while not self._stopping:
-            if not self._can_take():
+            listen = self._listen_set()
+            if not listen:
                 self._slot_freed.clear()
                 await self._slot_freed.wait()
                 continue
-            self._receive_task = asyncio.ensure_future(
-                self.channel_layer.areceive(channels, block=True)
-            )
             try:
-                channel, content = await self._receive_task
+                channel, content = await self._receive(listen)
             except asyncio.CancelledError:
                 if self._stopping:
                     break
@@ -278,8 +338,6 @@ class Worker:
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self._stop_event.wait(), delay)
                 continue
-            finally:
-                self._receive_task = None
             failures = 0
             if channel is not None:
                 # Even when a stop raced with this receive: the message is ours now, run it.

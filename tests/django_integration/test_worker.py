@@ -317,6 +317,31 @@ def test_worker_takes_no_sync_message_it_cannot_start(layer: Any, gate: str) -> 
     )
 
 
+def test_async_only_channels_keep_flowing_while_sync_threads_are_saturated(
+    layer: Any, gate: str
+) -> None:
+    notify, prefix = new_notify(layer)
+    second_taken = threading.Event()
+
+    def callback(channel: str, message: Any) -> None:
+        if message.get("n") == 2 and channel == "gate":
+            second_taken.set()
+
+    with running_worker(layer, threads=1, callback=callback):
+        layer.send("gate", {"notify": notify, "gate": gate, "n": 1})
+        assert receive(layer, prefix)[1] == {"started": 1}
+        layer.send("gate", {"notify": notify, "gate": gate, "n": 2})
+        assert second_taken.wait(10)  # the thread is busy and one message waits for it
+        layer.send("gate", {"notify": notify, "gate": gate, "n": 3})
+        # The sync side is full, yet a channel that only reaches async consumers flows on.
+        for n in range(5):
+            layer.send("async.sleep", {"notify": notify, "n": n, "seconds": 0.01})
+        assert sorted(r["n"] for r in receive_many(layer, prefix, 5)) == list(range(5))
+        assert layer.channel_statistics("gate")["messages_pending"] == 1
+        gates[gate].set()
+        assert len(receive_many(layer, prefix, 5)) == 5
+
+
 def test_worker_takes_no_async_message_past_max_concurrency(layer: Any, gate: str) -> None:
     notify, prefix = new_notify(layer)
     with running_worker(layer, max_concurrency=2):

@@ -78,6 +78,9 @@ class Command(BaseRunserver):  # type: ignore[misc,valid-type]
             self.check(display_num_errors=True)
         self.check_migrations()
 
+        from channels.worker import tune_switch_interval
+
+        tune_switch_interval()
         wrapper = channel_layers["default"]
         wrapper.router.check_default(http_consumer=self._http_consumer(options))
         if options.get("run_worker", True):

@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from channels.asgi import channel_layers
 from channels.exceptions import InvalidChannelLayerError
 from channels.signals import worker_process_ready
-from channels.worker import Worker
+from channels.worker import Worker, tune_switch_interval
 
 
 def _static_files_consumer() -> Any:
@@ -65,6 +65,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        tune_switch_interval()
         verbosity = options["verbosity"]
         self._setup_logging(verbosity)
         alias = options["layer"]
