@@ -130,8 +130,9 @@ class RedisChannelLayer(BaseChannelLayer):
         # of one prefix, or pops that finished after their receive had its answer.
         self._buffer: dict[str, deque[tuple[str, float, bytes]]] = {}
         self._buffer_lock = threading.Lock()
+        # Per event loop: blocking pops left running by receives that ended, by their keys.
         self._inflight: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, dict[tuple[Any, ...], asyncio.Task[None]]
+            asyncio.AbstractEventLoop, dict[tuple[Any, ...], asyncio.Task[Any]]
         ] = weakref.WeakKeyDictionary()
         self._outages: dict[int, int] = {}
         self._portal: tuple[asyncio.AbstractEventLoop, threading.Thread] | None = None
@@ -217,9 +218,42 @@ class RedisChannelLayer(BaseChannelLayer):
         if self._outages.pop(id(shard), 0):
             logger.warning("Redis (%s) reachable again", shard.description)
 
-    # -- the local buffer of popped messages --------------------------------------------------
+    # -- popped messages: to the receive that popped them, the rest to a local buffer -------
+
+    def _decoded(self, channel: str, body: bytes) -> Received | None:
+        try:
+            message = decode_message(self._encryptor.decrypt(body) if self._encryptor else body)
+        except Exception:
+            logger.exception("dropped a message on %r that could not be decoded", channel)
+            return None
+        self.count("messages_received")
+        return channel, message
+
+    def _accept(self, key: bytes, element: bytes) -> Received | None:
+        """A popped element for the receive that popped it: the message of its first channel;
+        the other members of a group copy wait in the buffer. None if it expired."""
+        queue = key.decode("ascii")[len(self.prefix) :]
+        expires_at, names, body = envelope.unpack(queue, element)
+        if expires_at <= time.time():
+            self.count("messages_expired", len(names))
+            return None
+        if len(names) > 1:
+            with self._buffer_lock:
+                self._buffer.setdefault(queue, deque()).extend(
+                    (name, expires_at, body) for name in names[1:]
+                )
+        return self._decoded(names[0], body)
+
+    def _accept_pop(self, reply: list[Any] | None) -> Received | None:
+        """:meth:`_accept` for what the ``pop`` script returned: [key, element, expired]."""
+        if not reply:
+            return None
+        if reply[2]:
+            self.count("messages_expired", int(reply[2]))
+        return None if reply[0] is None else self._accept(reply[0], reply[1])
 
     def _deposit(self, key: bytes, element: bytes) -> None:
+        """Keep a popped element whose receive is gone, for the next receive."""
         queue = key.decode("ascii")[len(self.prefix) :]
         expires_at, names, body = envelope.unpack(queue, element)
         if expires_at <= time.time():
@@ -232,22 +266,15 @@ class RedisChannelLayer(BaseChannelLayer):
 
     def _take(self, queues: list[str]) -> Received | None:
         """The next buffered message for one of ``queues``, if any."""
-        if not self._buffer:
-            return None
-        while True:
+        while self._buffer:
             with self._buffer_lock:
                 found = self._take_locked(queues)
             if found is None:
                 return None
-            channel, body = found
-            try:
-                data = self._encryptor.decrypt(body) if self._encryptor else body
-                message = decode_message(data)
-            except Exception:
-                logger.exception("dropped a message on %r that could not be decoded", channel)
-                continue
-            self.count("messages_received")
-            return channel, message
+            received = self._decoded(*found)
+            if received is not None:
+                return received
+        return None
 
     def _take_locked(self, queues: list[str]) -> tuple[str, bytes] | None:
         now = time.time()
@@ -287,10 +314,8 @@ class RedisChannelLayer(BaseChannelLayer):
         if not block:
             for shard, keys in by_shard:
                 with self._reaching(shard):
-                    self._deposit_pop(
-                        shard.scripts["pop"](keys=_shuffled(keys), args=[time.time()])
-                    )
-                found = self._take(queues)
+                    reply = shard.scripts["pop"](keys=_shuffled(keys), args=[time.time()])
+                found = self._accept_pop(reply)
                 if found is not None:
                     return found
             return None, None
@@ -307,20 +332,10 @@ class RedisChannelLayer(BaseChannelLayer):
                 continue
             self._recovered(shard)
             if reply is not None:
-                self._deposit(*reply)
-                found = self._take(queues)
+                found = self._accept(*reply)
                 if found is not None:
                     return found
         return None, None
-
-    def _deposit_pop(self, reply: list[Any] | None) -> None:
-        """Deposit what the ``pop`` script returned: ``[key, element, expired count]``."""
-        if not reply:
-            return
-        if reply[2]:
-            self.count("messages_expired", int(reply[2]))
-        if reply[0] is not None:
-            self._deposit(reply[0], reply[1])
 
     async def areceive(
         self, channels: Iterable[str], block: bool = False, timeout: float | None = None
@@ -332,52 +347,105 @@ class RedisChannelLayer(BaseChannelLayer):
         by_shard = self._by_shard(queues)
         if not block:
             for shard, keys in by_shard:
-                # Shielded: a cancelled receive leaves what it popped in the buffer.
-                await asyncio.shield(self._pop_now(shard, keys))
-                found = self._take(queues)
+                found = self._accept_pop(await self._pop_now(shard, keys))
                 if found is not None:
                     return found
             return None, None
         deadline = time.monotonic() + (self.block_timeout if timeout is None else timeout)
-        while time.monotonic() < deadline:
-            pops = [self._blocking_pop(shard, keys, deadline) for shard, keys in by_shard]
-            # Not cancelled with us: a pop that finishes late deposits into the buffer.
-            await asyncio.wait(pops, return_when=asyncio.FIRST_COMPLETED)
-            found = self._take(queues)
-            if found is not None:
-                return found
-        return None, None
+        pops: dict[tuple[Any, ...], asyncio.Task[Any]] = {}
+        try:
+            while time.monotonic() < deadline:
+                for shard, keys in by_shard:
+                    ident = (id(shard), *sorted(keys))
+                    if ident not in pops:
+                        pops[ident] = self._blocking_pop(ident, shard, keys, deadline)
+                await asyncio.wait(pops.values(), return_when=asyncio.FIRST_COMPLETED)
+                for ident, task in list(pops.items()):
+                    if task.done():
+                        del pops[ident]
+                        reply = task.result()
+                        found = None if reply is None else self._accept(*reply)
+                        if found is not None:
+                            return found
+                found = self._take(queues)
+                if found is not None:
+                    return found
+            return None, None
+        finally:
+            # Pops still running (or done but not read) when this receive returns or is
+            # cancelled: what they pop is kept for the next receive, never lost.
+            for ident, task in pops.items():
+                self._orphan(ident, task)
 
-    async def _pop_now(self, shard: Shard, keys: list[str]) -> None:
-        with self._reaching(shard):
-            reply = await shard.for_loop().scripts["pop"](keys=_shuffled(keys), args=[time.time()])
-            self._deposit_pop(reply)
+    async def _pop_now(self, shard: Shard, keys: list[str]) -> list[Any] | None:
+        """Run the non-blocking ``pop`` script; if this receive is cancelled meanwhile, what
+        the script popped is kept in the buffer."""
+        script = shard.for_loop().scripts["pop"]
+        task = asyncio.ensure_future(script(keys=_shuffled(keys), args=[time.time()]))
+        try:
+            with self._reaching(shard):
+                reply: list[Any] | None = await asyncio.shield(task)
+            return reply
+        except asyncio.CancelledError:
+            task.add_done_callback(self._deposit_late_pop)
+            raise
 
-    def _blocking_pop(self, shard: Shard, keys: list[str], deadline: float) -> asyncio.Task[None]:
-        """The running loop's pop on ``keys``: reuses one still in flight from an earlier
-        receive, so a cancelled or timed-out receive never piles up connections."""
+    def _deposit_late_pop(self, task: asyncio.Future[Any]) -> None:
+        if not task.cancelled() and task.exception() is None and task.result():
+            reply = task.result()
+            if reply[0] is not None:
+                self._deposit(reply[0], reply[1])
+
+    def _blocking_pop(
+        self, ident: tuple[Any, ...], shard: Shard, keys: list[str], deadline: float
+    ) -> asyncio.Task[Any]:
+        """A blocking pop on ``keys`` for one receive: adopts a pop on the same keys left
+        running by an earlier receive, so cancelled receives never pile up connections."""
         loop = asyncio.get_running_loop()
-        inflight = self._inflight.setdefault(loop, {})
-        ident = (id(shard), *sorted(keys))
-        task = inflight.get(ident)
-        if task is None:
-            task = loop.create_task(self._pop_into_buffer(shard, keys, deadline))
-            inflight[ident] = task
-            task.add_done_callback(lambda done: inflight.pop(ident, None))
+        orphans = self._inflight.setdefault(loop, {})
+        task = orphans.pop(ident, None)
+        if task is None or task.done():
+            task = loop.create_task(self._blpop(shard, keys, deadline))
         return task
 
-    async def _pop_into_buffer(self, shard: Shard, keys: list[str], deadline: float) -> None:
+    def _orphan(self, ident: tuple[Any, ...], task: asyncio.Task[Any]) -> None:
+        if task.done():
+            self._deposit_blpop(task)
+            return
+        orphans = self._inflight.setdefault(asyncio.get_running_loop(), {})
+        previous = orphans.get(ident)
+        if previous is not None and previous is not task:
+            # Two receives on the same keys ended at once: keep the first for adoption,
+            # the second deposits whatever it pops.
+            task.add_done_callback(self._deposit_blpop)
+            return
+        orphans[ident] = task
+
+        def unless_adopted(done: asyncio.Task[Any]) -> None:
+            if orphans.get(ident) is done:
+                del orphans[ident]
+                self._deposit_blpop(done)
+
+        task.add_done_callback(unless_adopted)
+
+    def _deposit_blpop(self, task: asyncio.Task[Any]) -> None:
+        if not task.cancelled() and task.exception() is None and task.result() is not None:
+            self._deposit(*task.result())
+
+    async def _blpop(
+        self, shard: Shard, keys: list[str], deadline: float
+    ) -> tuple[bytes, bytes] | None:
+        """One blocking pop (or a backoff pause during an outage, then None)."""
         try:
-            reply = await shard.for_loop().blocking.blpop(
+            reply: tuple[bytes, bytes] | None = await shard.for_loop().blocking.blpop(
                 _shuffled(keys), timeout=_pop_timeout(deadline)
             )
         except _UNREACHABLE as exc:
             pause = self._outage(shard, exc)
             await asyncio.sleep(min(pause, max(0.0, deadline - time.monotonic())))
-            return
+            return None
         self._recovered(shard)
-        if reply is not None:
-            self._deposit(*reply)
+        return reply
 
     def _in_portal(self, coroutine: Any) -> Any:
         """Run a coroutine on this layer's private event loop thread (sync receives that

@@ -33,6 +33,12 @@ except ImportError:  # pragma: no cover - depends on the environment
 POP_SLICE = 5.0
 #: Socket timeout for blocking-pop connections: a pop's own timeout plus room for the reply.
 BLOCKING_SOCKET_TIMEOUT = POP_SLICE + 10.0
+#: Connections for ordinary commands, per pool; past it a command waits up to POOL_TIMEOUT for
+#: a free one (a burst of a thousand sends queues briefly instead of failing).
+MAX_CONNECTIONS = 100
+POOL_TIMEOUT = 10.0
+#: Blocking pops each hold a connection while they wait: their pool only has a safety cap.
+MAX_POP_CONNECTIONS = 10_000
 
 HostSpec = str | tuple[str, int] | Sequence[Any] | Mapping[str, Any]
 
@@ -88,6 +94,8 @@ class Shard:
         connection_kwargs: Mapping[str, Any] | None = None,
     ) -> None:
         self._options = dict(connection_kwargs or {})
+        self._max_connections = self._options.pop("max_connections", MAX_CONNECTIONS)
+        self._pool_timeout = self._options.pop("pool_timeout", POOL_TIMEOUT)
         self._sentinels = list(sentinels or [])
         self._service = service
         self._sentinel_kwargs = dict(sentinel_kwargs or {})
@@ -101,9 +109,9 @@ class Shard:
             assert host is not None
             self._url, self._kwargs, self.description = _host_kwargs(host)
         # A send is not retried by redis-py: it might already have run (at-most-once).
-        self.client = self._sync_client(self._options.get("socket_timeout", 5.0))
+        self.client = self._sync_client(self._options.get("socket_timeout", 5.0), pops=False)
         self.blocking_client = self._sync_client(
-            max(BLOCKING_SOCKET_TIMEOUT, self._options.get("socket_timeout") or 0)
+            max(BLOCKING_SOCKET_TIMEOUT, self._options.get("socket_timeout") or 0), pops=True
         )
         self.scripts = {name: self.client.register_script(src) for name, src in SCRIPTS.items()}
         self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _AsyncClients] = (
@@ -113,31 +121,40 @@ class Shard:
     def _options_with(self, socket_timeout: float, retry: Any) -> dict[str, Any]:
         return {**self._options, "socket_timeout": socket_timeout, "retry": retry}
 
-    def _sync_client(self, socket_timeout: float) -> Any:
+    def _pool(self, module: Any, options: dict[str, Any], pops: bool) -> Any:
+        """A connection pool: a waiting (blocking) one for commands, a wide one for pops."""
+        if pops:
+            cls, sizing = module.ConnectionPool, {"max_connections": MAX_POP_CONNECTIONS}
+        else:
+            cls = module.BlockingConnectionPool
+            sizing = {"max_connections": self._max_connections, "timeout": self._pool_timeout}
+        if self._url is not None:
+            return cls.from_url(self._url, **options, **sizing)
+        return cls(**self._kwargs, **options, **sizing)
+
+    def _sync_client(self, socket_timeout: float, pops: bool) -> Any:
         options = self._options_with(socket_timeout, Retry(NoBackoff(), 0))
         if self._service is not None:
             sentinel = redis.sentinel.Sentinel(  # type: ignore[no-untyped-call]
                 self._sentinels, sentinel_kwargs=self._sentinel_kwargs or None
             )
             self._sync_sentinels.append(sentinel)
-            return sentinel.master_for(self._service, **options)  # type: ignore[no-untyped-call]
-        if self._url is not None:
-            return redis.Redis(connection_pool=redis.ConnectionPool.from_url(self._url, **options))
-        return redis.Redis(connection_pool=redis.ConnectionPool(**self._kwargs, **options))
+            return sentinel.master_for(  # type: ignore[no-untyped-call]
+                self._service, max_connections=MAX_POP_CONNECTIONS, **options
+            )
+        return redis.Redis(connection_pool=self._pool(redis, options, pops))
 
-    def _async_client(self, socket_timeout: float, sentinels: list[Any]) -> Any:
+    def _async_client(self, socket_timeout: float, sentinels: list[Any], pops: bool) -> Any:
         options = self._options_with(socket_timeout, redis.asyncio.retry.Retry(NoBackoff(), 0))
         if self._service is not None:
             sentinel = redis.asyncio.sentinel.Sentinel(  # type: ignore[no-untyped-call]
                 self._sentinels, sentinel_kwargs=self._sentinel_kwargs or None
             )
             sentinels.append(sentinel)
-            return sentinel.master_for(self._service, **options)
-        if self._url is not None:
-            pool = redis.asyncio.ConnectionPool.from_url(self._url, **options)
-        else:
-            pool = redis.asyncio.ConnectionPool(**self._kwargs, **options)
-        return redis.asyncio.Redis(connection_pool=pool)
+            return sentinel.master_for(
+                self._service, max_connections=MAX_POP_CONNECTIONS, **options
+            )
+        return redis.asyncio.Redis(connection_pool=self._pool(redis.asyncio, options, pops))
 
     def for_loop(self) -> _AsyncClients:
         """The async clients of the running event loop (async pools belong to one loop)."""
@@ -145,9 +162,13 @@ class Shard:
         clients = self._async.get(loop)
         if clients is None:
             sentinels: list[Any] = []
-            plain = self._async_client(self._options.get("socket_timeout", 5.0), sentinels)
+            plain = self._async_client(
+                self._options.get("socket_timeout", 5.0), sentinels, pops=False
+            )
             blocking = self._async_client(
-                max(BLOCKING_SOCKET_TIMEOUT, self._options.get("socket_timeout") or 0), sentinels
+                max(BLOCKING_SOCKET_TIMEOUT, self._options.get("socket_timeout") or 0),
+                sentinels,
+                pops=True,
             )
             scripts = {name: plain.register_script(src) for name, src in SCRIPTS.items()}
             clients = self._async[loop] = _AsyncClients(plain, blocking, scripts, sentinels)

@@ -8,6 +8,7 @@ their own.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import threading
 import time
@@ -389,3 +390,19 @@ def test_a_blocking_receive_outlasts_a_shorter_socket_timeout(
     assert time.monotonic() - started >= 2.5
     layer.send("silent", {"n": 1})  # the connections still work afterwards
     assert layer.receive(["silent"], block=True) == ("silent", {"n": 1})
+
+
+# -- bursts ---------------------------------------------------------------------------------
+
+
+def test_a_burst_of_concurrent_async_sends_waits_for_connections_instead_of_failing(
+    make_layer: LayerFactory, loop_thread: LoopThread
+) -> None:
+    # Far more concurrent sends than the pool has connections (100): they queue for one.
+    layer = make_layer(capacity=5000)
+
+    async def burst() -> None:
+        await asyncio.gather(*(layer.asend("burst", {"n": n}) for n in range(2000)))
+
+    loop_thread.run(burst())
+    assert layer.channel_statistics("burst")["messages_pending"] == 2000
