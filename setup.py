@@ -24,6 +24,8 @@ setup(
     extras_require={
         "redis": ["redis>=7.0"],
         "crypto": ["cryptography>=42"],
+        "offload": ["httpx>=0.27"],
+        "bench": ["gunicorn>=22", "py-spy>=0.3"],
         "tests": [
             "redis>=7.0",
             "cryptography>=42",
@@ -34,6 +36,7 @@ setup(
             "httpx>=0.27",
             "websockets>=13",
             "sphinx>=7",
+            "selenium>=4.11",
         ],
         "docs": ["sphinx>=7"],
     },

@@ -1,0 +1,9 @@
+"""``daphne benchmarks.project.asgi:channel_layer``, as the seeds deploy a project."""
+
+import os
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "benchmarks.project.settings")
+
+from channels.asgi import get_channel_layer
+
+channel_layer = get_channel_layer()

@@ -1,0 +1,7 @@
+"""URLs of the benchmark project."""
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [path("hello/", views.hello)]

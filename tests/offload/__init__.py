@@ -1,0 +1,1 @@
+"""Offloading: the fetch and command consumers, and end to end through runworker."""

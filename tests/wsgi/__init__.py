@@ -1,0 +1,1 @@
+"""WsgiConsumer: a raw WSGI app through daphne and runworker, and its environ."""
