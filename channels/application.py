@@ -12,6 +12,10 @@ Settings (all optional):
     Seconds to wait for a consumer to answer ``websocket.connect`` (default 5).
 ``CHANNELS_MAX_REQUEST_BODY_SIZE``
     Request bodies over this many bytes are refused with 413 (default: no limit).
+``CHANNELS_CHECK_ORIGIN``
+    Refuse (HTTP 403) every WebSocket handshake whose ``Origin`` names a host outside
+    ``ALLOWED_HOSTS`` (or ``CSRF_TRUSTED_ORIGINS``), before any consumer runs (default
+    True). A handshake without ``Origin`` passes. See :mod:`channels.security.origins`.
 """
 
 from __future__ import annotations
@@ -21,11 +25,13 @@ from typing import Any
 from django.conf import settings
 
 from .interface import Bridge
+from .security.origins import origin_allowed
 
 DEFAULTS = {
     "CHANNELS_HTTP_TIMEOUT": 60.0,
     "CHANNELS_WEBSOCKET_CONNECT_TIMEOUT": 5.0,
     "CHANNELS_MAX_REQUEST_BODY_SIZE": None,
+    "CHANNELS_CHECK_ORIGIN": True,
 }
 
 
@@ -48,4 +54,7 @@ def make_bridge(
             websocket_connect_timeout or setting("CHANNELS_WEBSOCKET_CONNECT_TIMEOUT")
         ),
         max_request_body_size=setting("CHANNELS_MAX_REQUEST_BODY_SIZE"),
+        # Reads CHANNELS_CHECK_ORIGIN and ALLOWED_HOSTS at each handshake, so changing
+        # them (override_settings in tests) needs no new bridge.
+        origin_allowed=origin_allowed,
     )

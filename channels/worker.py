@@ -32,7 +32,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -42,6 +42,7 @@ from .layers.names import check_receive_names
 from .message import Message, pending_message_store
 from .routing import is_async_consumer
 from .signals import consumer_finished, consumer_started, worker_ready
+from .threadpool import DaemonThreadPool
 
 logger = logging.getLogger("channels.worker")
 
@@ -98,6 +99,7 @@ class Worker:
         message_retries: int = 10,
         signal_handlers: bool = True,
         shutdown_timeout: float = 30.0,
+        daemon_threads: bool = False,
     ) -> None:
         if channel_layer is None:
             from .asgi import channel_layers
@@ -123,6 +125,8 @@ class Worker:
         self.message_retries = message_retries
         self.signal_handlers = signal_handlers
         self.shutdown_timeout = shutdown_timeout
+        #: Run sync consumers on daemon threads, which never hold up the process's exit.
+        self.daemon_threads = daemon_threads
         #: True once the worker was asked to stop.
         self.termed = False
         #: Consumers still running when ``shutdown_timeout`` ran out.
@@ -211,7 +215,11 @@ class Worker:
         self._stop_event = asyncio.Event()
         self._slot_freed = asyncio.Event()
         self._receive_task: asyncio.Future[Any] | None = None
-        self._executor = ThreadPoolExecutor(self.threads, thread_name_prefix="channels-worker")
+        self._executor: Executor = (
+            DaemonThreadPool(self.threads)
+            if self.daemon_threads
+            else ThreadPoolExecutor(self.threads, thread_name_prefix="channels-worker")
+        )
         installed = self._install_signal_handlers(loop)
         try:
             if self._stop_asked:  # stop() came before the loop existed

@@ -94,3 +94,50 @@ def redis_prefix(redis_client: redis.Redis) -> Iterator[str]:
 def leftover_keys(redis_client: redis.Redis, redis_prefix: str) -> Callable[[], list[bytes]]:
     """Call it to list the keys still stored under this test's ``redis_prefix``."""
     return lambda: keys_under(redis_client, redis_prefix)
+
+
+_DB_FIXTURES = {
+    "db",
+    "transactional_db",
+    "django_db_reset_sequences",
+    "django_db_serialized_rollback",
+}
+
+
+@pytest.fixture(autouse=True)
+def _no_connection_cleanup_without_db(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Keep ``close_old_connections`` off the request and consumer signals in tests that
+    may not use the database, as Django's own test client does around its requests.
+
+    Otherwise, once a database test has run, the test database's connection stays open in
+    the main thread (in-memory SQLite ignores close), and a later test that fires those
+    signals in its own thread would touch it and be refused by pytest-django. Workers in
+    threads and subprocesses are unaffected: their connections are their own.
+    """
+    uses_db = request.node.get_closest_marker("django_db") or _DB_FIXTURES & set(
+        request.fixturenames
+    )
+    if uses_db:
+        yield
+        return
+    from django.core import signals as django_signals
+    from django.db import close_old_connections
+
+    from channels import signals as channels_signals
+
+    hooks = [
+        (django_signals.request_started, None),
+        (django_signals.request_finished, None),
+        (channels_signals.consumer_started, "channels.close_old_connections"),
+        (channels_signals.consumer_finished, "channels.close_old_connections"),
+    ]
+    removed = [
+        (signal, uid)
+        for signal, uid in hooks
+        if signal.disconnect(close_old_connections if uid is None else None, dispatch_uid=uid)
+    ]
+    try:
+        yield
+    finally:
+        for signal, uid in removed:
+            signal.connect(close_old_connections, dispatch_uid=uid)

@@ -181,9 +181,9 @@ class WebsocketConnection:
                 return
             if event["type"] != "websocket.receive":
                 continue
-            self.order += 1
             frame = {"reply_channel": self.reply_channel, "path": self.scope["path"]}
-            frame["order"] = self.order
+            # Counted once sent: websocket.disconnect's order follows the last frame that went.
+            frame["order"] = self.order + 1
             if event.get("text") is not None:
                 frame["text"] = event["text"]
             else:
@@ -202,6 +202,7 @@ class WebsocketConnection:
                 logger.error("could not send a frame from %s: %s", self.where, exc)
                 await self._close(TRY_AGAIN_LATER)
                 return
+            self.order += 1
 
     async def _to_client(self, replies: asyncio.Queue[dict[str, Any]]) -> None:
         while await self._apply(await replies.get()):

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.db import close_old_connections
 
 from channels import Channel, Group
 from channels import message as message_module
@@ -21,18 +19,6 @@ from channels.signals import consumer_finished, consumer_started
 @pytest.fixture
 def layer() -> InMemoryChannelLayer:
     return InMemoryChannelLayer()
-
-
-@pytest.fixture(autouse=True)
-def no_connection_cleanup() -> Iterator[None]:
-    """These tests fire the consumer signals in the test's own thread; like Django's test
-    client around requests, keep ``close_old_connections`` (and so the database) out of it."""
-    uid = "channels.close_old_connections"
-    consumer_started.disconnect(dispatch_uid=uid)
-    consumer_finished.disconnect(dispatch_uid=uid)
-    yield
-    consumer_started.connect(close_old_connections, dispatch_uid=uid)
-    consumer_finished.connect(close_old_connections, dispatch_uid=uid)
 
 
 def test_channel_send_outside_a_consumer_goes_at_once(layer: InMemoryChannelLayer) -> None:

@@ -139,7 +139,11 @@ class Command(BaseRunserver):  # type: ignore[misc,valid-type]
     def _start_worker(self, wrapper: Any, threads: int) -> None:
         from channels.worker import Worker
 
-        worker = Worker(channel_layer=wrapper, threads=threads, signal_handlers=False)
+        # Daemon threads: Ctrl-C exits at once, abandoning running views, as Django's
+        # development server does.
+        worker = Worker(
+            channel_layer=wrapper, threads=threads, signal_handlers=False, daemon_threads=True
+        )
         thread = threading.Thread(target=worker.run, name="channels-worker", daemon=True)
         thread.start()
 
