@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Iterable
+from functools import lru_cache
 
 #: Longest channel or group name accepted. The seeds promise "less than 200 characters";
 #: the ASGI minimum a layer must accept is 100.
@@ -26,15 +27,18 @@ _GROUP_RE = re.compile(r"[a-zA-Z0-9\-_.]+")
 _ALLOWED = "ASCII letters, digits, '-', '_' and '.'"
 
 
-def _check_common(name: object, kind: str) -> str:
+def _check_type(name: object, kind: str) -> str:
     if not isinstance(name, str):
         raise TypeError(f"{kind} names must be str, got {type(name).__name__}: {name!r}")
+    return str(name)  # a plain str, also for subclasses (SafeString...)
+
+
+def _check_length(name: str, kind: str) -> None:
     if len(name) > NAME_MAX_LENGTH:
         raise ValueError(
             f"{kind} name {name[:40]!r}... is {len(name)} characters long; "
             f"the limit is {NAME_MAX_LENGTH}"
         )
-    return name
 
 
 def check_channel_name(name: object) -> str:
@@ -42,7 +46,12 @@ def check_channel_name(name: object) -> str:
 
     Raises ``TypeError`` for a non-str and ``ValueError`` for a str that is not a valid name.
     """
-    name = _check_common(name, "channel")
+    return _valid_channel_name(_check_type(name, "channel"))
+
+
+@lru_cache(maxsize=4096)  # names repeat on every send and receive: validate each once
+def _valid_channel_name(name: str) -> str:
+    _check_length(name, "channel")
     if not _CHANNEL_RE.fullmatch(name):
         raise ValueError(
             f"invalid channel name {name!r}: use {_ALLOWED}, plus at most one '!' "
@@ -62,7 +71,12 @@ def check_receive_name(name: object) -> str:
     Normal and single-reader channels are received by their full name; process-specific
     channels only through their prefix (``prefix!``), which yields all of them.
     """
-    name = _check_common(name, "channel")
+    return _valid_receive_name(_check_type(name, "channel"))
+
+
+@lru_cache(maxsize=4096)
+def _valid_receive_name(name: str) -> str:
+    _check_length(name, "channel")
     if not _CHANNEL_RE.fullmatch(name):
         raise ValueError(f"invalid channel name {name!r}: use {_ALLOWED}, plus one '!' or '?'")
     bang = name.find("!")
@@ -88,7 +102,8 @@ def check_receive_names(names: Iterable[str]) -> list[str]:
 
 def check_group_name(name: object) -> str:
     """Return ``name`` if it is a valid group name, else raise ``TypeError``/``ValueError``."""
-    name = _check_common(name, "group")
+    name = _check_type(name, "group")
+    _check_length(name, "group")
     if not _GROUP_RE.fullmatch(name):
         raise ValueError(f"invalid group name {name!r}: use only {_ALLOWED}")
     return name

@@ -294,13 +294,13 @@ class RedisChannelLayer(BaseChannelLayer):
     def send(self, channel: str, message: Message) -> None:
         shard, queue, args = self._send_call(channel, message)
         with self._reaching(shard):
-            pushed = shard.scripts["send"](keys=[self.prefix + queue], args=args)
+            pushed = shard.run("send", [self.prefix + queue], args)
         self._sent(pushed, channel, queue)
 
     async def asend(self, channel: str, message: Message) -> None:
         shard, queue, args = self._send_call(channel, message)
         with self._reaching(shard):
-            pushed = await shard.for_loop().scripts["send"](keys=[self.prefix + queue], args=args)
+            pushed = await shard.arun("send", [self.prefix + queue], args)
         self._sent(pushed, channel, queue)
 
     def receive(
@@ -314,7 +314,7 @@ class RedisChannelLayer(BaseChannelLayer):
         if not block:
             for shard, keys in by_shard:
                 with self._reaching(shard):
-                    reply = shard.scripts["pop"](keys=_shuffled(keys), args=[time.time()])
+                    reply = shard.run("pop", _shuffled(keys), [time.time()])
                 found = self._accept_pop(reply)
                 if found is not None:
                     return found
@@ -380,8 +380,7 @@ class RedisChannelLayer(BaseChannelLayer):
     async def _pop_now(self, shard: Shard, keys: list[str]) -> list[Any] | None:
         """Run the non-blocking ``pop`` script; if this receive is cancelled meanwhile, what
         the script popped is kept in the buffer."""
-        script = shard.for_loop().scripts["pop"]
-        task = asyncio.ensure_future(script(keys=_shuffled(keys), args=[time.time()]))
+        task = asyncio.ensure_future(shard.arun("pop", _shuffled(keys), [time.time()]))
         try:
             with self._reaching(shard):
                 reply: list[Any] | None = await asyncio.shield(task)
@@ -493,7 +492,7 @@ class RedisChannelLayer(BaseChannelLayer):
         args, key, results = self._group_send_args(group, message), self._group_key(group), []
         for shard in self.shards:
             with self._reaching(shard):
-                results.append(shard.scripts["group_send"](keys=[key], args=args))
+                results.append(shard.run("group_send", [key], args))
         self._group_sent(group, results)
 
     async def asend_group(self, group: str, message: Message) -> None:
@@ -501,9 +500,7 @@ class RedisChannelLayer(BaseChannelLayer):
 
         async def one(shard: Shard) -> list[Any]:
             with self._reaching(shard):
-                result: list[Any] = await shard.for_loop().scripts["group_send"](
-                    keys=[key], args=args
-                )
+                result: list[Any] = await shard.arun("group_send", [key], args)
             return result
 
         self._group_sent(group, await asyncio.gather(*(one(shard) for shard in self.shards)))

@@ -52,15 +52,15 @@ def _load_scripts() -> dict[str, str]:
     }
 
 
-#: Lua sources, read once at import.
+#: Lua sources, read once at import, and their SHA1 digests for EVALSHA.
 SCRIPTS = _load_scripts()
+SHAS = {name: hashlib.sha1(src.encode("utf-8")).hexdigest() for name, src in SCRIPTS.items()}
 
 
 @dataclass
 class _AsyncClients:
     plain: Any
     blocking: Any
-    scripts: dict[str, Any]
     sentinels: list[Any]
 
 
@@ -113,7 +113,6 @@ class Shard:
         self.blocking_client = self._sync_client(
             max(BLOCKING_SOCKET_TIMEOUT, self._options.get("socket_timeout") or 0), pops=True
         )
-        self.scripts = {name: self.client.register_script(src) for name, src in SCRIPTS.items()}
         self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _AsyncClients] = (
             weakref.WeakKeyDictionary()
         )
@@ -170,9 +169,30 @@ class Shard:
                 sentinels,
                 pops=True,
             )
-            scripts = {name: plain.register_script(src) for name, src in SCRIPTS.items()}
-            clients = self._async[loop] = _AsyncClients(plain, blocking, scripts, sentinels)
+            clients = self._async[loop] = _AsyncClients(plain, blocking, sentinels)
         return clients
+
+    def run(self, script: str, keys: list[str], args: list[Any]) -> Any:
+        """Run one of :data:`SCRIPTS`: one EVALSHA round trip, straight to the connection
+        (redis-py's Script wrapper costs more than the call on the hot path). A Redis that
+        lost its scripts (a restart, SCRIPT FLUSH) gets it loaded again; EVALSHA failing with
+        NOSCRIPT ran nothing, so the retry cannot run it twice."""
+        command = ("EVALSHA", SHAS[script], len(keys), *keys, *args)
+        try:
+            return self.client.execute_command(*command)
+        except redis.exceptions.NoScriptError:
+            self.client.script_load(SCRIPTS[script])
+            return self.client.execute_command(*command)
+
+    async def arun(self, script: str, keys: list[str], args: list[Any]) -> Any:
+        """Async :meth:`run`, on the running loop's client."""
+        client = self.for_loop().plain
+        command = ("EVALSHA", SHAS[script], len(keys), *keys, *args)
+        try:
+            return await client.execute_command(*command)
+        except redis.exceptions.NoScriptError:
+            await client.script_load(SCRIPTS[script])
+            return await client.execute_command(*command)
 
     def close(self) -> None:
         """Disconnect the sync pools; async clients of loops that are gone are dropped."""
