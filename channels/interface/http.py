@@ -33,6 +33,10 @@ class _ClientGone(Exception):
     """The client disconnected before its request was complete."""
 
 
+#: Markers put on a connection's reply queue: the client went away; the body was refused.
+_GONE, _REJECTED = object(), object()
+
+
 def _check_first_reply(reply: dict[str, Any]) -> tuple[int, list[tuple[bytes, bytes]]]:
     status = reply.get("status")
     if type(status) is not int or not 100 <= status <= 999:
@@ -73,12 +77,13 @@ class HttpConnection:
         self.status: int | None = None
         self.sent_bytes = 0
         self.body_size = 0
-        self.disconnected = asyncio.Event()
+        self.disconnected = False
         # Set when a streamed body passes max_request_body_size: answer 413 ourselves.
-        self.body_rejected = asyncio.Event()
+        self.body_rejected = False
+        self.replies: asyncio.Queue[Any] = asyncio.Queue()
 
     async def run(self) -> None:
-        reply_channel, replies = self.bridge.replies.open()
+        reply_channel, self.replies = self.bridge.replies.open()
         body_task: asyncio.Task[None] | None = None
         watcher: asyncio.Task[None] | None = None
         try:
@@ -118,13 +123,13 @@ class HttpConnection:
                 body_task = asyncio.create_task(self._stream_body(message["body_channel"]))
             else:
                 watcher = asyncio.create_task(self._watch_disconnect())
-            await self._relay_response(replies)
+            await self._relay_response()
         finally:
             for task in (body_task, watcher):
                 if task is not None:
                     task.cancel()
             self.bridge.replies.close(reply_channel)
-            if self.disconnected.is_set() and self.status is None:
+            if self.disconnected and self.status is None:
                 await deliver_lifecycle(
                     self.layer,
                     "http.disconnect",
@@ -157,7 +162,7 @@ class HttpConnection:
         while True:
             event = await self.receive()
             if event["type"] == "http.disconnect":
-                self.disconnected.set()
+                self._gone()
                 raise _ClientGone
             chunk = event.get("body", b"")
             chunks.append(chunk)
@@ -183,7 +188,7 @@ class HttpConnection:
             while more and pending < self.bridge.inline_body_size:
                 event = await self.receive()
                 if event["type"] == "http.disconnect":
-                    self.disconnected.set()
+                    self._gone()
                     await self._send_chunk(body_channel, {"closed": True})
                     return
                 piece = event.get("body", b"")
@@ -193,7 +198,8 @@ class HttpConnection:
             size += pending
             if limit is not None and size > limit:
                 await self._send_chunk(body_channel, {"closed": True})
-                self.body_rejected.set()
+                self.body_rejected = True
+                self.replies.put_nowait(_REJECTED)
                 return
             chunk = {"content": b"".join(pieces), "more_content": more}
             await self._send_chunk(body_channel, chunk)
@@ -218,36 +224,41 @@ class HttpConnection:
         while True:
             event = await self.receive()
             if event["type"] == "http.disconnect":
-                self.disconnected.set()
+                self._gone()
                 return
+
+    def _gone(self) -> None:
+        self.disconnected = True
+        self.replies.put_nowait(_GONE)
 
     # -- response ------------------------------------------------------------------------
 
-    async def _next_reply(self, replies: asyncio.Queue[dict[str, Any]]) -> dict[str, Any] | None:
-        """The next reply, or None if the client went away or the HTTP timeout passed."""
-        getting = asyncio.ensure_future(replies.get())
-        gone = asyncio.ensure_future(self.disconnected.wait())
-        rejected = asyncio.ensure_future(self.body_rejected.wait())
+    async def _next_reply(self) -> dict[str, Any] | None:
+        """The next reply; None if the client went away, the body was refused, or nothing
+        came within the HTTP timeout. Those arrive as markers on the reply queue itself, so
+        waiting costs one queue get and one timer."""
+        timeout = object()
+        timer = asyncio.get_running_loop().call_later(
+            self.bridge.http_timeout, self.replies.put_nowait, timeout
+        )
         try:
-            done, _ = await asyncio.wait(
-                {getting, gone, rejected},
-                timeout=self.bridge.http_timeout,
-                return_when=asyncio.FIRST_COMPLETED,
-            )
+            while True:
+                item = await self.replies.get()
+                if isinstance(item, dict):
+                    return item
+                if item is _GONE or item is _REJECTED or item is timeout:
+                    return None
+                # Otherwise the marker of an earlier wait whose timer fired late: skip it.
         finally:
-            gone.cancel()
-            rejected.cancel()
-            if not getting.done():
-                getting.cancel()
-        return getting.result() if getting in done else None
+            timer.cancel()
 
-    async def _relay_response(self, replies: asyncio.Queue[dict[str, Any]]) -> None:
-        reply = await self._next_reply(replies)
-        if reply is None and self.body_rejected.is_set():
+    async def _relay_response(self) -> None:
+        reply = await self._next_reply()
+        if reply is None and self.body_rejected:
             await self._respond_plain(413, self._too_large_text())
             return
         if reply is None:
-            if not self.disconnected.is_set():
+            if not self.disconnected:
                 logger.warning(
                     "no worker answered %s %s within %s s; answered 503",
                     self.scope["method"],
@@ -270,9 +281,9 @@ class HttpConnection:
         more = bool(reply.get("more_content", False))
         await self._send_body(content, more)
         while more:
-            reply = await self._next_reply(replies)
+            reply = await self._next_reply()
             if reply is None:
-                if not self.disconnected.is_set():
+                if not self.disconnected:
                     logger.warning("response to %s stalled; closing it", self.scope["path"])
                     await self._send_body(b"", False)
                 return

@@ -19,6 +19,8 @@ logger = logging.getLogger("channels.interface")
 
 #: Pause after an unexpected receive failure, so a broken layer does not spin the loop.
 _FAILURE_PAUSE = 1.0
+#: Replies handed out between two yields to the event loop.
+_YIELD_EVERY = 16
 
 
 class ReplyDispatcher:
@@ -53,6 +55,7 @@ class ReplyDispatcher:
         return len(self._queues)
 
     async def _run(self) -> None:
+        handed = 0
         while True:
             try:
                 channel, message = await self.layer.areceive([self.prefix], block=True)
@@ -69,6 +72,11 @@ class ReplyDispatcher:
                 logger.debug("dropped a reply for %s: its connection is closed", channel)
             else:
                 queue.put_nowait(message)
+            handed += 1
+            if handed % _YIELD_EVERY == 0:
+                # A group copy for many sockets is handed out without a round trip: let
+                # the connections write what they have got before handing out more.
+                await asyncio.sleep(0)
 
     async def stop(self) -> None:
         """Stop the receive loop (at server shutdown)."""
