@@ -1,21 +1,21 @@
 """The worker: receives messages from every routed channel and runs their consumers.
 
-One event loop per worker, in the thread that calls :meth:`Worker.run`. A single receive
-loop waits (blocking, no polling) on every channel the router knows, after the
-``only_channels``/``exclude_channels`` filters. Each message goes to its consumer:
+* **Sync consumers** run on ``threads`` threads. Each thread, when idle, does its own
+  blocking receive (no polling) on the channels that can reach a sync consumer, runs the
+  consumer and sends its replies: no hand-off between threads on the way.
+* **``async def`` consumers** run as tasks on the worker's event loop (the thread that calls
+  :meth:`Worker.run`), at most ``max_concurrency`` at once. The loop receives on the channels
+  whose consumers are all async; a thread that takes a message for an async consumer (a
+  channel with both kinds of route) hands it to the loop.
 
-* sync consumers run on a pool of ``threads`` threads;
-* ``async def`` consumers run as tasks on the loop, at most ``max_concurrency`` at once.
-
-**Taking only what it can start.** The loop takes the next message only when it could start
-it promptly, whichever kind its consumer turns out to be: not while all ``max_concurrency``
-async slots are taken, and not while every thread is busy and one sync message already waits
-for a thread. A message it cannot start yet stays on the channel for another worker.
+**Taking only what it can start.** A thread receives only when it is idle and the loop only
+while it has a free slot, so a message this worker cannot start at once stays on its channel
+for another worker, and async work keeps flowing while every thread is busy.
 
 **Shutdown.** :meth:`stop` (any thread) or SIGTERM/SIGINT (when :meth:`run` is on the main
-thread and ``signal_handlers`` is true) stop receiving at once, wait up to
-``shutdown_timeout`` seconds for consumers in flight, then return. A second signal exits the
-process immediately.
+thread and ``signal_handlers`` is true) stop receiving, wait up to ``shutdown_timeout``
+seconds for consumers in flight, then return. A second signal exits the process at once.
+Consumer threads are daemon threads: a process that exits does not wait for them.
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -42,7 +41,6 @@ from .layers.names import check_receive_names
 from .message import Message, pending_message_store
 from .routing import is_async_consumer
 from .signals import consumer_finished, consumer_started, worker_ready
-from .threadpool import DaemonThreadPool
 
 logger = logging.getLogger("channels.worker")
 
@@ -57,6 +55,8 @@ INTERNAL_ERROR_CLOSE = 1011
 #: How long the worker retries a requeue or an error reply that meets ChannelFull.
 REPLY_RETRY_FOR = 1.0
 REPLY_RETRY_EVERY = 0.05
+#: Longest blocking receive of a consumer thread: how soon an idle thread sees a stop.
+THREAD_RECEIVE_SLICE = 1.0
 
 
 #: Thread switch interval for processes that run a worker. With the default 5 ms, a busy
@@ -99,7 +99,6 @@ class Worker:
         message_retries: int = 10,
         signal_handlers: bool = True,
         shutdown_timeout: float = 30.0,
-        daemon_threads: bool = False,
     ) -> None:
         if channel_layer is None:
             from .asgi import channel_layers
@@ -125,8 +124,6 @@ class Worker:
         self.message_retries = message_retries
         self.signal_handlers = signal_handlers
         self.shutdown_timeout = shutdown_timeout
-        #: Run sync consumers on daemon threads, which never hold up the process's exit.
-        self.daemon_threads = daemon_threads
         #: True once the worker was asked to stop.
         self.termed = False
         #: Consumers still running when ``shutdown_timeout`` ran out.
@@ -135,7 +132,10 @@ class Worker:
         self._stop_asked = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._async_active = 0
-        self._sync_pending = 0  # running in a thread or waiting for one
+        self._sync_running = 0
+        self._count_lock = threading.Lock()
+        self._halt = threading.Event()  # set on stop: wakes threads pausing after an error
+        self._consumer_threads: list[threading.Thread] = []
         self._in_flight: set[asyncio.Future[Any]] = set()
         self._async_kind: dict[int, tuple[Any, bool]] = {}
 
@@ -164,8 +164,8 @@ class Worker:
 
     @property
     def in_job(self) -> bool:
-        """True while a consumer is running or waiting for a thread."""
-        return bool(self._in_flight)
+        """True while a consumer is running."""
+        return bool(self._in_flight) or self._sync_running > 0
 
     # -- running and stopping ---------------------------------------------------------------
 
@@ -215,11 +215,7 @@ class Worker:
         self._stop_event = asyncio.Event()
         self._slot_freed = asyncio.Event()
         self._receive_task: asyncio.Future[Any] | None = None
-        self._executor: Executor = (
-            DaemonThreadPool(self.threads)
-            if self.daemon_threads
-            else ThreadPoolExecutor(self.threads, thread_name_prefix="channels-worker")
-        )
+        self._split_by_kind(channels)
         installed = self._install_signal_handlers(loop)
         try:
             if self._stop_asked:  # stop() came before the loop existed
@@ -231,12 +227,23 @@ class Worker:
                 self.threads,
                 self.max_concurrency,
             )
-            await self._receive_loop(channels)
+            if self._for_threads:
+                self._consumer_threads = [
+                    threading.Thread(
+                        target=self._thread_loop, name=f"channels-worker_{n}", daemon=True
+                    )
+                    for n in range(self.threads)
+                ]
+                for thread in self._consumer_threads:
+                    thread.start()
+            if self._async_only:
+                await self._receive_loop(self._async_only)
+            else:
+                await self._stop_event.wait()
             await self._drain()
         finally:
             for signum in installed:
                 loop.remove_signal_handler(signum)
-            self._executor.shutdown(wait=self.abandoned == 0, cancel_futures=True)
             self._loop = None
 
     def _install_signal_handlers(self, loop: asyncio.AbstractEventLoop) -> list[int]:
@@ -258,7 +265,9 @@ class Worker:
             logging.shutdown()
             os._exit(128 + signum)
         logger.info(
-            "%s: finishing %d consumer(s) in flight, then exiting", name, len(self._in_flight)
+            "%s: finishing %d consumer(s) in flight, then exiting",
+            name,
+            len(self._in_flight) + self._sync_running,
         )
         self._begin_stop()
 
@@ -267,6 +276,7 @@ class Worker:
             return
         self._stopping = True
         self.termed = True
+        self._halt.set()
         self._stop_event.set()
         self._slot_freed.set()
         if self._receive_task is not None:
@@ -274,67 +284,69 @@ class Worker:
             self._receive_task.cancel()
 
     def _split_by_kind(self, channels: list[str]) -> None:
-        """Note which channels only reach async consumers, and which only sync ones."""
+        """The loop receives on channels that only reach async consumers; the threads on
+        every other channel (a channel with both kinds of route included)."""
         kinds = {
             name: {None if c is None else self._is_async(c) for c in consumers}
             for name, consumers in self.router.consumers_by_channel().items()
         }
-        self._all_channels = channels
         self._async_only = [name for name in channels if kinds.get(name) == {True}]
-        self._sync_only = [name for name in channels if kinds.get(name) == {False}]
+        self._for_threads = [name for name in channels if name not in self._async_only]
 
-    def _listen_set(self) -> list[str]:
-        """The channels whose next message could start at once.
-
-        A worker never hoards what another worker could run: with every sync thread busy
-        (and one message already waiting for a thread) it takes only channels whose
-        consumers are all async, and with every async slot taken only all-sync ones.
-        """
-        sync_room = self._sync_pending <= self.threads
-        async_room = self._async_active < self.max_concurrency
-        if sync_room and async_room:
-            return self._all_channels
-        if async_room:
-            return self._async_only
-        if sync_room:
-            return self._sync_only
-        return []
-
-    async def _receive(self, listen: list[str]) -> tuple[str | None, dict[str, Any] | None]:
-        """Receive on ``listen``; a narrowed receive is restarted wider as soon as a slot
-        of the other kind frees (cancelling a receive loses no message)."""
-        task = self._receive_task = asyncio.ensure_future(
-            self.channel_layer.areceive(listen, block=True)
-        )
-        try:
-            while listen is not self._all_channels:
-                self._slot_freed.clear()
-                freed = asyncio.ensure_future(self._slot_freed.wait())
-                await asyncio.wait({task, freed}, return_when=asyncio.FIRST_COMPLETED)
-                freed.cancel()
-                if task.done():
-                    break
-                if self._listen_set() != listen and not self._stopping:
-                    task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        return await task  # it may have finished just before the cancel
-                    return None, None
-            received: tuple[str | None, dict[str, Any] | None] = await task
-            return received
-        finally:
-            self._receive_task = None
-
-    async def _receive_loop(self, channels: list[str]) -> None:
-        self._split_by_kind(channels)
+    def _thread_loop(self) -> None:
+        """A consumer thread: receive when idle, run the consumer, repeat until stopped."""
         failures = 0
         while not self._stopping:
-            listen = self._listen_set()
-            if not listen:
+            try:
+                channel, content = self.channel_layer.receive(
+                    self._for_threads, block=True, timeout=THREAD_RECEIVE_SLICE
+                )
+            except Exception:
+                failures += 1
+                delay = min(0.1 * 2**failures, 5.0)
+                logger.error("receive failed; retrying in %.1f s", delay, exc_info=True)
+                self._halt.wait(delay)
+                continue
+            failures = 0
+            if channel is None:
+                continue
+            # Even when a stop raced with this receive: the message is ours now, run it.
+            with self._count_lock:
+                self._sync_running += 1
+            try:
+                # A fresh context per message: no consumer sees another's pending sends.
+                contextvars.Context().run(self._take_in_thread, channel, content)
+            finally:
+                with self._count_lock:
+                    self._sync_running -= 1
+
+    def _take_in_thread(self, channel: str, content: dict[str, Any]) -> None:
+        found = self._route(channel, content)
+        if found is None:
+            return
+        message, consumer, kwargs = found
+        if not self._is_async(consumer):
+            self._run_sync(message, consumer, kwargs)
+            return
+        loop = self._loop
+        if loop is None:  # the loop is gone: run it here rather than lose it
+            asyncio.run(self._run_async(message, consumer, kwargs))
+            return
+        loop.call_soon_threadsafe(self._start_async, message, consumer, kwargs)
+
+    async def _receive_loop(self, channels: list[str]) -> None:
+        """The loop's receive, on the async-only channels, while it has a free slot."""
+        failures = 0
+        while not self._stopping:
+            if self._async_active >= self.max_concurrency:
                 self._slot_freed.clear()
                 await self._slot_freed.wait()
                 continue
+            self._receive_task = asyncio.ensure_future(
+                self.channel_layer.areceive(channels, block=True)
+            )
             try:
-                channel, content = await self._receive(listen)
+                channel, content = await self._receive_task
             except asyncio.CancelledError:
                 if self._stopping:
                     break
@@ -346,23 +358,32 @@ class Worker:
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self._stop_event.wait(), delay)
                 continue
+            finally:
+                self._receive_task = None
             failures = 0
             if channel is not None:
-                # Even when a stop raced with this receive: the message is ours now, run it.
-                self._dispatch(channel, content)
+                found = self._route(channel, content)
+                if found is not None:
+                    self._start_async(*found)
 
     async def _drain(self) -> None:
-        if not self._in_flight:
-            return
-        logger.info(
-            "waiting up to %s s for %d consumer(s)", self.shutdown_timeout, len(self._in_flight)
-        )
-        _, unfinished = await asyncio.wait(set(self._in_flight), timeout=self.shutdown_timeout)
-        if unfinished:
-            self.abandoned = len(unfinished)
+        busy = len(self._in_flight) + self._sync_running
+        if busy:
+            logger.info("waiting up to %s s for %d consumer(s)", self.shutdown_timeout, busy)
+        deadline = time.monotonic() + self.shutdown_timeout
+        for thread in self._consumer_threads:
+            # An idle thread sees the stop within THREAD_RECEIVE_SLICE.
+            await asyncio.to_thread(thread.join, max(0.0, deadline - time.monotonic()))
+        unfinished: set[asyncio.Future[Any]] = set()
+        if self._in_flight:
+            remaining = max(0.0, deadline - time.monotonic())
+            _, unfinished = await asyncio.wait(set(self._in_flight), timeout=remaining)
+        # Busy threads only: an idle one still in its receive slice leaves by itself.
+        self.abandoned = len(unfinished) + self._sync_running
+        if self.abandoned:
             logger.warning(
                 "%d consumer(s) still running after %s s; abandoning them",
-                len(unfinished),
+                self.abandoned,
                 self.shutdown_timeout,
             )
             for future in unfinished:
@@ -376,8 +397,10 @@ class Worker:
             cached = self._async_kind[id(consumer)] = (consumer, is_async_consumer(consumer))
         return cached[1]
 
-    def _dispatch(self, channel: str, content: dict[str, Any]) -> None:
-        assert self._loop is not None
+    def _route(
+        self, channel: str, content: dict[str, Any]
+    ) -> tuple[Message, Any, dict[str, Any]] | None:
+        """The message, its consumer and kwargs; None (logged) when nothing routes it."""
         try:
             message = Message(content, channel, self.channel_layer)
             if content.get("__retries__", 0) >= self.message_retries:
@@ -385,7 +408,7 @@ class Worker:
             found = self.router.match(message)
         except Exception:
             logger.error("could not route a message on %r; dropped", channel, exc_info=True)
-            return
+            return None
         if found is None:
             path = content.get("path")
             logger.error(
@@ -393,7 +416,7 @@ class Worker:
                 channel,
                 f" with path {path!r}" if path is not None else "",
             )
-            return
+            return None
         consumer, kwargs = found
         if self.callback is not None:
             try:
@@ -401,27 +424,27 @@ class Worker:
             except Exception:
                 logger.error("worker callback failed for %r", channel, exc_info=True)
         logger.debug("%s -> %s", channel, describe(consumer))
-        future: asyncio.Future[Any]
+        return message, consumer, kwargs
+
+    def _start_async(self, message: Message, consumer: Any, kwargs: dict[str, Any]) -> None:
+        """On the loop: run a consumer as a task (an async one; or, if a channel thought
+        async-only routed to a sync consumer after all, in a thread)."""
+        assert self._loop is not None
+        self._async_active += 1
         if self._is_async(consumer):
-            self._async_active += 1
-            future = self._loop.create_task(self._run_async(message, consumer, kwargs))
-            future.add_done_callback(self._async_done)
-        else:
-            self._sync_pending += 1
-            # A fresh context per message: no consumer sees another's pending sends.
-            context = contextvars.Context()
-            future = self._loop.run_in_executor(
-                self._executor, context.run, self._run_sync, message, consumer, kwargs
+            task: asyncio.Future[Any] = self._loop.create_task(
+                self._run_async(message, consumer, kwargs)
             )
-            future.add_done_callback(self._sync_done)
-        self._in_flight.add(future)
+        else:
+            context = contextvars.Context()
+            task = asyncio.ensure_future(
+                asyncio.to_thread(context.run, self._run_sync, message, consumer, kwargs)
+            )
+        task.add_done_callback(self._async_done)
+        self._in_flight.add(task)
 
     def _async_done(self, future: asyncio.Future[Any]) -> None:
         self._async_active -= 1
-        self._finished(future)
-
-    def _sync_done(self, future: asyncio.Future[Any]) -> None:
-        self._sync_pending -= 1
         self._finished(future)
 
     def _finished(self, future: asyncio.Future[Any]) -> None:

@@ -139,11 +139,9 @@ class Command(BaseRunserver):  # type: ignore[misc,valid-type]
     def _start_worker(self, wrapper: Any, threads: int) -> None:
         from channels.worker import Worker
 
-        # Daemon threads: Ctrl-C exits at once, abandoning running views, as Django's
-        # development server does.
-        worker = Worker(
-            channel_layer=wrapper, threads=threads, signal_handlers=False, daemon_threads=True
-        )
+        # Its consumer threads are daemon threads: Ctrl-C exits at once, abandoning running
+        # views, as Django's development server does.
+        worker = Worker(channel_layer=wrapper, threads=threads, signal_handlers=False)
         thread = threading.Thread(target=worker.run, name="channels-worker", daemon=True)
         thread.start()
 
