@@ -51,6 +51,10 @@ def _pop_timeout(deadline: float) -> float:
     return max(0.01, round(min(deadline - time.monotonic(), POP_SLICE), 3))
 
 
+#: Most elements one pop takes from a process-specific queue.
+BULK_POP = 64
+
+
 def _shuffled(keys: list[str]) -> list[str]:
     # Redis serves the first non-empty key it is given: shuffle so no channel starves.
     return keys if len(keys) == 1 else random.sample(keys, len(keys))
@@ -363,8 +367,7 @@ class RedisChannelLayer(BaseChannelLayer):
                 for ident, task in list(pops.items()):
                     if task.done():
                         del pops[ident]
-                        reply = task.result()
-                        found = None if reply is None else self._accept(*reply)
+                        found = self._accept_popped(task.result())
                         if found is not None:
                             return found
                 found = self._take(queues)
@@ -403,8 +406,10 @@ class RedisChannelLayer(BaseChannelLayer):
         loop = asyncio.get_running_loop()
         orphans = self._inflight.setdefault(loop, {})
         task = orphans.pop(ident, None)
-        if task is None or task.done():
+        if task is None:
             task = loop.create_task(self._blpop(shard, keys, deadline))
+        # A done orphan is adopted too: its "deposit unless adopted" callback may not have
+        # run yet, and this receive now owns whatever it popped.
         return task
 
     def _orphan(self, ident: tuple[Any, ...], task: asyncio.Task[Any]) -> None:
@@ -427,24 +432,66 @@ class RedisChannelLayer(BaseChannelLayer):
 
         task.add_done_callback(unless_adopted)
 
+    def _accept_popped(self, popped: tuple[bytes, list[bytes]] | None) -> Received | None:
+        """The first live message of a blocking pop's elements for its receive; the rest,
+        in order, wait in the buffer (per-channel order is kept)."""
+        if popped is None:
+            return None
+        key, elements = popped
+        for index, element in enumerate(elements):
+            found = self._accept(key, element)
+            if found is not None:
+                for later in elements[index + 1 :]:
+                    self._deposit(key, later)
+                return found
+        return None
+
     def _deposit_blpop(self, task: asyncio.Task[Any]) -> None:
         if not task.cancelled() and task.exception() is None and task.result() is not None:
-            self._deposit(*task.result())
+            key, elements = task.result()
+            for element in elements:
+                self._deposit(key, element)
 
     async def _blpop(
         self, shard: Shard, keys: list[str], deadline: float
-    ) -> tuple[bytes, bytes] | None:
-        """One blocking pop (or a backoff pause during an outage, then None)."""
+    ) -> tuple[bytes, list[bytes]] | None:
+        """One blocking pop: ``(key, elements)``, or None on timeout (or after a backoff
+        pause during an outage).
+
+        Process-specific queues have one reader, this process, so everything waiting there
+        is taken in one round trip (BLMPOP, Redis 7+): an interface server under load gets
+        many replies per pop. Other queues give one element a pop, so that no worker takes
+        what another could run.
+        """
+        client = shard.for_loop().blocking
+        timeout = _pop_timeout(deadline)
         try:
-            reply: tuple[bytes, bytes] | None = await shard.for_loop().blocking.blpop(
-                _shuffled(keys), timeout=_pop_timeout(deadline)
-            )
+            if shard.bulk_pops and all(key.endswith("!") for key in keys):
+                try:
+                    reply = await client.execute_command(
+                        "BLMPOP",
+                        timeout,
+                        len(keys),
+                        *_shuffled(keys),
+                        "LEFT",
+                        "COUNT",
+                        BULK_POP,
+                    )
+                except redis.exceptions.ResponseError as exc:
+                    if "unknown command" not in str(exc).lower():
+                        raise
+                    shard.bulk_pops = False  # Redis before 7: one element a pop
+                    reply = None
+                else:
+                    self._recovered(shard)
+                    return None if reply is None else (reply[0], reply[1])
+            popped = await client.blpop(_shuffled(keys), timeout=timeout)
         except _UNREACHABLE as exc:
             pause = self._outage(shard, exc)
             await asyncio.sleep(min(pause, max(0.0, deadline - time.monotonic())))
             return None
         self._recovered(shard)
-        return reply
+        return None if popped is None else (popped[0], [popped[1]])
 
     def _in_portal(self, coroutine: Any) -> Any:
         """Run a coroutine on this layer's private event loop thread (sync receives that

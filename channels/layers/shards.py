@@ -101,6 +101,8 @@ class Shard:
         self._sentinel_kwargs = dict(sentinel_kwargs or {})
         # Sentinel objects own connections to the sentinels themselves: closed with the shard.
         self._sync_sentinels: list[Any] = []
+        #: Whether this server has BLMPOP (Redis 7+); turned off at the first refusal.
+        self.bulk_pops = True
         if service is not None:
             self._url = None
             self._kwargs: dict[str, Any] = {}

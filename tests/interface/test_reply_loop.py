@@ -5,8 +5,9 @@ How the blocking receives are counted: daphne's layer names all its Redis connec
 (``client_name``, sent as ``CLIENT SETNAME`` when a connection opens; see
 ``tests/interface/app.py``), so ``CLIENT LIST`` tells that process's connections apart from
 the test's and from anything else on the server. Redis reports each connection's last
-command as ``cmd``: every connection of the process that has ever issued ``BLPOP`` shows
-``cmd=blpop`` (a connection that pops stays a popping connection), and one that is waiting
+command as ``cmd``: every connection of the process that has ever issued a blocking pop shows
+``cmd=blmpop`` (``blpop`` before Redis 7) (a connection that pops stays a popping
+connection), and one that is waiting
 in a pop right now also has the ``b`` (blocked) flag. With 50 sockets open there must be
 exactly one such connection, and it must be the one that is blocked.
 """
@@ -34,11 +35,11 @@ POP_DEADLINE = 10.0
 
 
 def popping_connections(client: redis.Redis, name: str) -> list[dict[str, Any]]:
-    """The connections named ``name`` whose last command was ``BLPOP``."""
+    """The connections named ``name`` whose last command was a blocking pop."""
     return [
         entry
         for entry in client.client_list()
-        if entry.get("name") == name and entry.get("cmd") == "blpop"
+        if entry.get("name") == name and entry.get("cmd") in ("blpop", "blmpop")
     ]
 
 
