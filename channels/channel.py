@@ -13,6 +13,9 @@ from typing import Any
 from . import DEFAULT_CHANNEL_LAYER
 from .message import pending_message_store
 
+#: Where ``send(..., delay=...)`` goes: the delay server's channel (see ``channels.delay``).
+DELAY_CHANNEL = "asgi.delay"
+
 
 def _layer_for(alias: str, channel_layer: Any) -> Any:
     if channel_layer is not None:
@@ -59,27 +62,73 @@ class Channel:
         self.channel_layer = _layer_for(alias, channel_layer)
 
     def send(
-        self, content: dict[str, Any] | None = None, immediately: bool = False, **legacy: Any
+        self,
+        content: dict[str, Any] | None = None,
+        immediately: bool = False,
+        *,
+        delay: float | None = None,
+        **legacy: Any,
     ) -> None:
         """Send ``content``; held until the running consumer finishes unless ``immediately``.
 
+        With ``delay`` (seconds, more than 0) the message goes to ``asgi.delay`` instead and
+        ``manage.py rundelay`` (app ``channels.delay``) sends it here that much later.
         Sends at once may raise the layer's ``ChannelFull`` / ``MessageTooLarge``.
         """
         content = _check_content(content, f"Channel({self.name!r})", legacy)
+        target: Channel = self
+        if delay is not None:
+            target, content = self._delayed(content, delay)
         if immediately or not pending_message_store.active:
-            self.channel_layer.send(self.name, content)
+            target.channel_layer.send(target.name, content)
         else:
-            pending_message_store.append(self, content)
+            pending_message_store.append(target, content)
 
     async def asend(
-        self, content: dict[str, Any] | None = None, immediately: bool = False, **legacy: Any
+        self,
+        content: dict[str, Any] | None = None,
+        immediately: bool = False,
+        *,
+        delay: float | None = None,
+        **legacy: Any,
     ) -> None:
-        """Async :meth:`send`, with the same holding rule."""
+        """Async :meth:`send`, with the same holding rule and ``delay``."""
         content = _check_content(content, f"Channel({self.name!r})", legacy)
+        target: Channel = self
+        if delay is not None:
+            target, content = self._delayed(content, delay)
         if immediately or not pending_message_store.active:
-            await self.channel_layer.asend(self.name, content)
+            await target.channel_layer.asend(target.name, content)
         else:
-            pending_message_store.append(self, content)
+            pending_message_store.append(target, content)
+
+    def _delayed(self, content: dict[str, Any], delay: Any) -> tuple[Channel, dict[str, Any]]:
+        """The ``asgi.delay`` channel and the message asking it to send ``content`` here
+        after ``delay`` seconds."""
+        if (
+            isinstance(delay, bool)
+            or not isinstance(delay, int | float)
+            or not 0 < delay < float("inf")
+        ):
+            raise ValueError(
+                f"delay must be a positive, finite number of seconds, got {delay!r}; e.g. "
+                f"Channel({self.name!r}).send(content, delay=2.5)"
+            )
+        from django.apps import apps
+        from django.core.exceptions import ImproperlyConfigured
+
+        if not apps.is_installed("channels.delay"):
+            raise ImproperlyConfigured(
+                f"Channel({self.name!r}).send(..., delay={delay!r}) needs the delay server: "
+                "add 'channels.delay' to INSTALLED_APPS, run `manage.py migrate` and keep "
+                "`manage.py rundelay` running"
+            )
+        envelope = {
+            "channel": self.name,
+            "delay": max(1, round(delay * 1000)),  # milliseconds on the wire
+            "content": content,
+        }
+        return Channel(DELAY_CHANNEL, channel_layer=self.channel_layer), envelope
 
     @classmethod
     def consumer(

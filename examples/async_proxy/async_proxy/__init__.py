@@ -1,0 +1,1 @@
+"""The async proxy example: views hand slow upstream requests to async consumers."""

@@ -1,0 +1,1 @@
+"""The chat example: one WebSocket group per room, senders named by their HTTP session."""

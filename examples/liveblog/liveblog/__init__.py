@@ -1,0 +1,1 @@
+"""The liveblog example: saving a BlogUpdate pushes it to every open page."""

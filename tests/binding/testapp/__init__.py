@@ -1,0 +1,1 @@
+"""A small app with models bound to sockets, for the binding tests."""

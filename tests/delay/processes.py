@@ -1,0 +1,176 @@
+"""Real ``python -m django <command>`` processes of the test project, for end-to-end tests.
+
+:func:`project_env` builds the environment of ``tests.project.settings`` on a Redis prefix
+and a SQLite file shared by every process of a test; :func:`migrate` creates its tables;
+:class:`ManageProcess` runs a long-lived command (``rundelay``, ``runserver``) and collects
+its output line by line, so a test can wait for a line with a deadline.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from tests.project import settings as project_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def project_env(
+    redis_url: str,
+    prefix: str,
+    db_path: Path,
+    *,
+    extra_apps: Iterable[str] = (),
+    routing: str | None = None,
+    capacity: int = 100,
+    settings: dict[str, Any] | None = None,
+) -> dict[str, str]:
+    """The environment of a test-project process on Redis ``prefix`` and ``db_path``."""
+    extra = {"INSTALLED_APPS": [*project_settings.INSTALLED_APPS, *extra_apps]}
+    extra.update(settings or {})
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "DJANGO_SETTINGS_MODULE": "tests.project.settings",
+        "CHANNELS_TEST_LAYER": "redis",
+        "CHANNELS_TEST_REDIS_PREFIX": prefix,
+        "CHANNELS_TEST_CAPACITY": str(capacity),
+        "CHANNELS_TEST_DB": str(db_path),
+        "CHANNELS_TEST_SETTINGS": json.dumps(extra),
+        "REDIS_URL": redis_url,
+        "PYTHONUNBUFFERED": "1",
+    }
+    if routing is not None:
+        env["CHANNELS_TEST_ROUTING"] = routing
+    return env
+
+
+def manage(env: dict[str, str], *args: str, timeout: float = 120.0) -> str:
+    """Run ``python -m django *args`` to completion; its output, or AssertionError."""
+    done = subprocess.run(
+        [sys.executable, "-m", "django", *args],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, f"`django {' '.join(args)}` failed:\n{output}"
+    return output
+
+
+def migrate(env: dict[str, str]) -> None:
+    """Create the tables of every installed app in the environment's database."""
+    manage(env, "migrate", "--noinput", "-v", "0")
+
+
+class ManageProcess:
+    """``python -m django *args`` running in the background; output collected by line."""
+
+    def __init__(self, env: dict[str, str], *args: str) -> None:
+        self.command = [sys.executable, "-m", "django", *args]
+        self.lines: list[str] = []
+        self._changed = threading.Condition()
+        self.process = subprocess.Popen(
+            self.command,
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+        )
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            with self._changed:
+                self.lines.append(line.rstrip("\n"))
+                self._changed.notify_all()
+        with self._changed:
+            self._changed.notify_all()
+
+    @property
+    def output(self) -> str:
+        """Everything the process printed so far."""
+        with self._changed:
+            return "\n".join(self.lines)
+
+    def count(self, text: str) -> int:
+        """How many output lines contain ``text``."""
+        with self._changed:
+            return sum(text in line for line in self.lines)
+
+    def wait_for_line(self, text: str, timeout: float = 30.0, occurrences: int = 1) -> str:
+        """The ``occurrences``-th line containing ``text``; fails after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                found = [line for line in self.lines if text in line]
+                if len(found) >= occurrences:
+                    return found[occurrences - 1]
+                remaining = deadline - time.monotonic()
+                ended = self.process.poll() is not None and not self._reader.is_alive()
+                if remaining <= 0 or ended:
+                    output = "\n".join(self.lines)
+                    state = "exited" if ended else "still running"
+                    raise AssertionError(
+                        f"no {occurrences} line(s) with {text!r} within {timeout} s ({state}); "
+                        f"output of {' '.join(self.command[3:])}:\n{output}"
+                    )
+                self._changed.wait(min(remaining, 0.5))
+
+    def alive(self) -> bool:
+        """True while the process runs."""
+        return self.process.poll() is None
+
+    def terminate(self, timeout: float = 20.0) -> int:
+        """SIGTERM, then the exit code (fails if it does not exit within ``timeout``)."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.wait(timeout)
+
+    def kill(self) -> int:
+        """SIGKILL (a crash: no clean-up code runs), then the exit code."""
+        if self.process.poll() is None:
+            self.process.kill()
+        return self.wait(10)
+
+    def wait(self, timeout: float) -> int:
+        """The exit code, once the process ended (fails after ``timeout`` seconds)."""
+        try:
+            code = self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(10)
+            raise AssertionError(
+                f"{' '.join(self.command[3:])} did not exit within {timeout} s:\n{self.output}"
+            ) from None
+        self._reader.join(10)
+        return code
+
+    def __enter__(self) -> ManageProcess:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+        self._reader.join(10)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
