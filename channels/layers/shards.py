@@ -94,6 +94,7 @@ class Shard:
         connection_kwargs: Mapping[str, Any] | None = None,
     ) -> None:
         self._options = dict(connection_kwargs or {})
+        self._options_given = set(self._options)
         self._max_connections = self._options.pop("max_connections", MAX_CONNECTIONS)
         self._pool_timeout = self._options.pop("pool_timeout", POOL_TIMEOUT)
         self._sentinels = list(sentinels or [])
@@ -123,9 +124,13 @@ class Shard:
         return {**self._options, "socket_timeout": socket_timeout, "retry": retry}
 
     def _pool(self, module: Any, options: dict[str, Any], pops: bool) -> Any:
-        """A connection pool: a waiting (blocking) one for commands, a wide one for pops."""
+        """A connection pool: for async commands a waiting (blocking) one, since redis-py's
+        async pool refuses past its limit; for threads redis-py's plain pool, which is
+        effectively unbounded (and cheaper); a wide one for pops."""
         if pops:
             cls, sizing = module.ConnectionPool, {"max_connections": MAX_POP_CONNECTIONS}
+        elif module is redis and "max_connections" not in self._options_given:
+            cls, sizing = module.ConnectionPool, {}
         else:
             cls = module.BlockingConnectionPool
             sizing = {"max_connections": self._max_connections, "timeout": self._pool_timeout}
