@@ -23,11 +23,15 @@ def start_job_and_watch(site: Site, limit: int, *, follow_up: bool) -> list[dict
         return frames
 
 
-def test_background_jobs_run_under_runserver_as_its_readme_says(tmp_path: Path) -> None:
-    with runserver("background", example_env(tmp_path)) as site:
-        frames = start_job_and_watch(site, 100, follow_up=False)
-    assert [frame["status"] for frame in frames] == ["queued", "running", "done"]
-    assert frames[-1]["result"] == 25  # primes below 100
+def test_background_jobs_and_follow_ups_run_under_runserver_as_its_readme_says(
+    tmp_path: Path,
+) -> None:
+    env = example_env(tmp_path, BACKGROUND_FOLLOWUP_SECONDS="0.5")
+    with runserver("background", env) as site:
+        frames = start_job_and_watch(site, 100, follow_up=True)
+    assert [frame["status"] for frame in frames] == ["queued", "running", "done", "done"]
+    assert frames[2]["result"] == 25  # primes below 100
+    assert frames[3]["followed_up"] is not None  # runserver's own delay server sent it
 
 
 @pytest.mark.redis

@@ -144,6 +144,13 @@ class Command(BaseRunserver):  # type: ignore[misc,valid-type]
         worker = Worker(channel_layer=wrapper, threads=threads, signal_handlers=False)
         thread = threading.Thread(target=worker.run, name="channels-worker", daemon=True)
         thread.start()
+        if apps.is_installed("channels.delay"):
+            # The delay server too, so delayed messages work on the in-memory layer (which
+            # a separate `rundelay` cannot reach).
+            from channels.delay.worker import Worker as DelayServer
+
+            delay = DelayServer(channel_layer=wrapper, signal_handlers=False)
+            threading.Thread(target=delay.run, name="channels-delay", daemon=True).start()
 
     def _route_access_log(self) -> None:
         """Show the bridge's access log the way Django's runserver shows its own."""
