@@ -43,11 +43,6 @@ if os.environ.get("BENCH_LAYER", "redis") == "redis":
             "CONFIG": {
                 "hosts": [os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379"],
                 "prefix": os.environ["BENCH_REDIS_PREFIX"],
-                # redis-py's async pool holds at most 100 connections and raises "Too many
-                # connections" past that instead of waiting; daphne sends one message per
-                # socket event concurrently, so 1,000 sockets closing together would lose
-                # their websocket.disconnect messages. Room for the benchmark's bursts:
-                "connection_kwargs": {"max_connections": 2000},
             },
             "ROUTING": ROUTING,
         }
