@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from django.db import connections
 
 from .exceptions import ChannelFull, ChannelSocketException, ConsumeLater, DenyConnection
 from .layers.names import check_receive_names
@@ -295,6 +296,13 @@ class Worker:
 
     def _thread_loop(self) -> None:
         """A consumer thread: receive when idle, run the consumer, repeat until stopped."""
+        try:
+            self._receive_and_run()
+        finally:
+            # This thread's own database connections (Django keeps one per thread).
+            connections.close_all()
+
+    def _receive_and_run(self) -> None:
         failures = 0
         while not self._stopping:
             try:
