@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/layers.py [--redis-url redis://127.0.0.1:6379] [-n 20000]
 
 Prints one table. The baseline is the least any Redis queue can do: LPUSH to send, BRPOP to
-receive, the same msgpack payload, the same connection kind. Our numbers include validation,
+receive, the same msgpack payload, with redis-py's sync client for our sync API and its
+asyncio client for our async API. Our numbers include validation,
 encoding, the capacity check and expiry (one Lua round trip per send) and expiry checks on
 receive. Also times send_group to 1,000 members spread over 2 process-specific prefixes and
 counts the round trips (script calls) it made.
@@ -67,6 +68,36 @@ def bench_raw(client: redis.Redis, key: str, n: int) -> dict[str, float]:
         samples.append(time.perf_counter() - start)
     p50, p99 = percentiles(samples)
     return {"send": send, "receive": receive, "p50": p50, "p99": p99}
+
+
+def bench_raw_async(url: str, key: str, n: int) -> dict[str, float]:
+    """The async baseline: redis.asyncio LPUSH/BRPOP, for comparing the async API fairly."""
+    import redis.asyncio
+
+    payload = msgpack.packb(MESSAGE, use_bin_type=True)
+
+    async def run() -> dict[str, float]:
+        client = redis.asyncio.Redis.from_url(url)
+        start = time.perf_counter()
+        for _ in range(n):
+            await client.lpush(key, payload)
+        send = n / (time.perf_counter() - start)
+        start = time.perf_counter()
+        for _ in range(n):
+            _, data = await client.brpop([key], timeout=5)
+            msgpack.unpackb(data, raw=False)
+        receive = n / (time.perf_counter() - start)
+        samples = []
+        for _ in range(min(n, 5000)):
+            start = time.perf_counter()
+            await client.lpush(key, payload)
+            await client.brpop([key], timeout=5)
+            samples.append(time.perf_counter() - start)
+        await client.aclose()
+        p50, p99 = percentiles(samples)
+        return {"send": send, "receive": receive, "p50": p50, "p99": p99}
+
+    return asyncio.run(run())
 
 
 def bench_layer(layer: RedisChannelLayer, n: int) -> dict[str, float]:
@@ -145,7 +176,8 @@ def main() -> None:
     layer = RedisChannelLayer(hosts=[args.redis_url], prefix=prefix, capacity=args.n + 1)
     try:
         raw = bench_raw(client, prefix + "raw", args.n)
-        ours = bench_layer(layer, args.n)
+        raw_async = bench_raw_async(args.redis_url, prefix + "raw.async", args.n)
+        ours_sync = bench_layer(layer, args.n)
         ours_async = bench_layer_async(layer, args.n)
         group = bench_group(layer, client)
     finally:
@@ -153,20 +185,27 @@ def main() -> None:
         layer.close()
 
     print(f"\nChannel layer vs raw redis-py, {args.n} messages of {len(str(MESSAGE))} chars\n")
-    header = ("measure", "raw redis-py", "ours (sync)", "ours (async)", "sync/raw")
-    print(f"{header[0]:<28}{header[1]:>14}{header[2]:>14}{header[3]:>14}{header[4]:>10}")
-    print("-" * 80)
+    header = ("measure", "raw sync", "ours sync", "ratio", "raw async", "ours async", "ratio")
+    print(
+        f"{header[0]:<24}{header[1]:>11}{header[2]:>11}{header[3]:>7}"
+        f"{header[4]:>11}{header[5]:>11}{header[6]:>7}"
+    )
+    print("-" * 82)
     for key, label, unit in (
         ("send", "send", "msg/s"),
         ("receive", "receive", "msg/s"),
         ("p50", "send->receive p50", "ms"),
         ("p99", "send->receive p99", "ms"),
     ):
-        ratio = ours[key] / raw[key] if unit == "msg/s" else raw[key] / ours[key]
         digits = 0 if unit == "msg/s" else 3
+        ratios = [
+            ours[key] / base[key] if unit == "msg/s" else base[key] / ours[key]
+            for ours, base in ((ours_sync, raw), (ours_async, raw_async))
+        ]
         print(
-            f"{label + ' (' + unit + ')':<28}{raw[key]:>14.{digits}f}{ours[key]:>14.{digits}f}"
-            f"{ours_async[key]:>14.{digits}f}{ratio:>10.0%}"
+            f"{label + ' (' + unit + ')':<24}{raw[key]:>11.{digits}f}{ours_sync[key]:>11.{digits}f}"
+            f"{ratios[0]:>7.0%}{raw_async[key]:>11.{digits}f}{ours_async[key]:>11.{digits}f}"
+            f"{ratios[1]:>7.0%}"
         )
     print(
         f"\nsend_group to 1,000 members on 2 process prefixes: p50 {group['p50']:.2f} ms, "
