@@ -28,7 +28,6 @@ import inspect
 import logging
 import os
 import signal
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -58,18 +57,6 @@ REPLY_RETRY_FOR = 1.0
 REPLY_RETRY_EVERY = 0.05
 #: Longest blocking receive of a consumer thread: how soon an idle thread sees a stop.
 THREAD_RECEIVE_SLICE = 1.0
-
-
-#: Thread switch interval for processes that run a worker. With the default 5 ms, a busy
-#: consumer thread can hold the interpreter for 5 ms at a time while the event loop waits to
-#: hand out the next message or finish an async consumer.
-SWITCH_INTERVAL = 0.001
-
-
-def tune_switch_interval() -> None:
-    """Lower the process's thread switch interval to :data:`SWITCH_INTERVAL` (never raise
-    it); ``runworker`` and ``runserver`` call this, as they own their process."""
-    sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
 
 
 def describe(consumer: Any) -> str:

@@ -78,9 +78,6 @@ class Command(BaseRunserver):  # type: ignore[misc,valid-type]
             self.check(display_num_errors=True)
         self.check_migrations()
 
-        from channels.worker import tune_switch_interval
-
-        tune_switch_interval()
         wrapper = channel_layers["default"]
         wrapper.router.check_default(http_consumer=self._http_consumer(options))
         if options.get("run_worker", True):
@@ -99,7 +96,9 @@ class Command(BaseRunserver):  # type: ignore[misc,valid-type]
             websocket_connect_timeout=options.get("websocket_handshake_timeout"),
         )
         from channels.interface.server import serve
+        from channels.tuning import tune_process
 
+        tune_process()
         try:
             serve(
                 bridge,

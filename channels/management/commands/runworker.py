@@ -15,7 +15,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from channels.asgi import channel_layers
 from channels.exceptions import InvalidChannelLayerError
 from channels.signals import worker_process_ready
-from channels.worker import Worker, tune_switch_interval
+from channels.tuning import tune_process
+from channels.worker import Worker
 
 
 def _static_files_consumer() -> Any:
@@ -65,7 +66,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        tune_switch_interval()
         verbosity = options["verbosity"]
         self._setup_logging(verbosity)
         alias = options["layer"]
@@ -105,6 +105,7 @@ class Command(BaseCommand):
                 f"Running worker against channel layer {layer} on {', '.join(channels)}"
             )
         worker_process_ready.send(sender=worker)
+        tune_process()
         with contextlib.suppress(KeyboardInterrupt):
             worker.run()
         if worker.abandoned:

@@ -7,3 +7,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "background.settings")
 from channels.asgi import get_channel_layer
 
 channel_layer = get_channel_layer()
+
+# Under daphne this process is the server: tune its thread switching and garbage collector.
+from channels.tuning import tune_process  # noqa: E402
+
+tune_process()
