@@ -236,17 +236,8 @@ class RedisChannelLayer(BaseChannelLayer):
     def _accept(self, key: bytes, element: bytes) -> Received | None:
         """A popped element for the receive that popped it: the message of its first channel;
         the other members of a group copy wait in the buffer. None if it expired."""
-        queue = key.decode("ascii")[len(self.prefix) :]
-        expires_at, names, body = envelope.unpack(queue, element)
-        if expires_at <= time.time():
-            self.count("messages_expired", len(names))
-            return None
-        if len(names) > 1:
-            with self._buffer_lock:
-                self._buffer.setdefault(queue, deque()).extend(
-                    (name, expires_at, body) for name in names[1:]
-                )
-        return self._decoded(names[0], body)
+        first = self._buffer_element(key, element, skip=1)
+        return None if first is None else self._decoded(*first)
 
     def _accept_pop(self, reply: list[Any] | None) -> Received | None:
         """:meth:`_accept` for what the ``pop`` script returned: [key, element, expired]."""
@@ -258,15 +249,22 @@ class RedisChannelLayer(BaseChannelLayer):
 
     def _deposit(self, key: bytes, element: bytes) -> None:
         """Keep a popped element whose receive is gone, for the next receive."""
+        self._buffer_element(key, element, skip=0)
+
+    def _buffer_element(self, key: bytes, element: bytes, skip: int) -> tuple[str, bytes] | None:
+        """Buffer the element's channels after the first ``skip``; return the first one's
+        (channel, body) when skipped. None if the element has expired."""
         queue = key.decode("ascii")[len(self.prefix) :]
         expires_at, names, body = envelope.unpack(queue, element)
         if expires_at <= time.time():
             self.count("messages_expired", len(names))
-            return
-        with self._buffer_lock:
-            self._buffer.setdefault(queue, deque()).extend(
-                (name, expires_at, body) for name in names
-            )
+            return None
+        if len(names) > skip:
+            with self._buffer_lock:
+                self._buffer.setdefault(queue, deque()).extend(
+                    (name, expires_at, body) for name in names[skip:]
+                )
+        return (names[0], body) if skip else None
 
     def _take(self, queues: list[str]) -> Received | None:
         """The next buffered message for one of ``queues``, if any."""

@@ -86,7 +86,7 @@ async def test_the_seeds_chat_reaches_all_three_clients_and_not_a_disconnected_o
         for socket in (alice, bob):
             assert await next_frame(socket) == "[user] carol has left"
         with pytest.raises(ConnectionClosedOK):
-            await carol.recv()
+            await asyncio.wait_for(carol.recv(), DEADLINE)
         # Exactly one copy each: the next frame is the next message.
         await alice.send("last one")
         for socket in (alice, bob):
