@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
-from tests.delay.processes import ManageProcess, manage, migrate, project_env
+from tests.processes import ManageProcess, manage, migrate, project_env
 
 from .conftest import APP, ROUTING
 

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.test.utils import override_settings
 
-from .processes import ManageProcess, migrate, project_env
+from tests.processes import ManageProcess, migrate, project_env
 
 #: Printed by rundelay once it receives.
 READY_LINE = "delay server listening on"

@@ -195,7 +195,7 @@ def test_rundelay_names_an_unknown_layer(delay_installed: None) -> None:
 
 
 def test_rundelay_says_to_migrate_when_its_table_is_missing(delay_site: DelaySite) -> None:
-    from .processes import manage
+    from tests.processes import manage
 
     manage(delay_site.env, "migrate", "channels_delay", "zero", "--noinput", "-v", "0")
     with delay_site.rundelay() as server:

@@ -1,4 +1,5 @@
-"""Real ``python -m django <command>`` processes of the test project, for end-to-end tests.
+"""Real ``python -m django <command>`` processes of the test project, for end-to-end tests
+(``runworker``, ``rundelay``, ``runserver``...).
 
 :func:`project_env` builds the environment of ``tests.project.settings`` on a Redis prefix
 and a SQLite file shared by every process of a test; :func:`migrate` creates its tables;
@@ -21,7 +22,7 @@ from typing import Any
 
 from tests.project import settings as project_settings
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def project_env(
