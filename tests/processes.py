@@ -11,18 +11,20 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from tests.project import settings as project_settings
 
 ROOT = Path(__file__).resolve().parents[1]
+T = TypeVar("T")
 
 
 def project_env(
@@ -76,16 +78,27 @@ def migrate(env: dict[str, str]) -> None:
     manage(env, "migrate", "--noinput", "-v", "0")
 
 
-class ManageProcess:
-    """``python -m django *args`` running in the background; output collected by line."""
+class OutputProcess:
+    """A subprocess whose combined stdout and stderr is collected line by line, so that a
+    test can wait for a line with a deadline (and show the output when it fails)."""
 
-    def __init__(self, env: dict[str, str], *args: str) -> None:
-        self.command = [sys.executable, "-m", "django", *args]
+    def __init__(
+        self,
+        name: str,
+        command: list[str],
+        env: dict[str, str],
+        *,
+        cwd: Path = ROOT,
+        own_group: bool = False,
+    ) -> None:
+        self.name = name
+        self.command = command
+        self.own_group = own_group
         self.lines: list[str] = []
         self._changed = threading.Condition()
         self.process = subprocess.Popen(
-            self.command,
-            cwd=ROOT,
+            command,
+            cwd=cwd,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
@@ -93,8 +106,10 @@ class ManageProcess:
             text=True,
             encoding="utf-8",
             errors="replace",
+            # A process group of its own, so a signal can reach an autoreloader's child too.
+            start_new_session=own_group,
         )
-        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader = threading.Thread(target=self._read, name=f"read-{name}", daemon=True)
         self._reader.start()
 
     def _read(self) -> None:
@@ -106,11 +121,53 @@ class ManageProcess:
         with self._changed:
             self._changed.notify_all()
 
+    def tail(self, last: int | None = None) -> str:
+        """The output so far (its ``last`` lines)."""
+        with self._changed:
+            return "\n".join(self.lines if last is None else self.lines[-last:])
+
+    def wait_until(self, find: Callable[[list[str]], T | None], timeout: float, what: str) -> T:
+        """``find(lines)`` once it is not None; fails after ``timeout`` seconds, or at once
+        if the process exited without it."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                found = find(self.lines)
+                if found is not None:
+                    return found
+                exited = self.process.poll() is not None and not self._reader.is_alive()
+                remaining = deadline - time.monotonic()
+                if exited or remaining <= 0:
+                    why = f"exited with {self.process.returncode}" if exited else "timed out"
+                    raise AssertionError(
+                        f"{self.name}: no {what} ({why}, waited up to {timeout} s); command "
+                        f"{self.command!r}; output:\n" + "\n".join(self.lines[-80:])
+                    )
+                # Bounded, so that an exit without a last line is noticed too.
+                self._changed.wait(min(remaining, 1.0))
+
+    def wait_for(self, pattern: str, timeout: float, *, start: int = 0) -> re.Match[str]:
+        """The first line from index ``start`` on that matches ``pattern`` (a regex)."""
+        regex = re.compile(pattern)
+
+        def find(lines: list[str]) -> re.Match[str] | None:
+            return next(filter(None, map(regex.search, lines[start:])), None)
+
+        return self.wait_until(find, timeout, f"line matching {pattern!r}")
+
+
+class ManageProcess(OutputProcess):
+    """``python -m django *args`` running in the background; output collected by line."""
+
+    def __init__(self, env: dict[str, str], *args: str) -> None:
+        super().__init__(
+            args[0] if args else "django", [sys.executable, "-m", "django", *args], env
+        )
+
     @property
     def output(self) -> str:
         """Everything the process printed so far."""
-        with self._changed:
-            return "\n".join(self.lines)
+        return self.tail()
 
     def count(self, text: str) -> int:
         """How many output lines contain ``text``."""
@@ -119,22 +176,12 @@ class ManageProcess:
 
     def wait_for_line(self, text: str, timeout: float = 30.0, occurrences: int = 1) -> str:
         """The ``occurrences``-th line containing ``text``; fails after ``timeout`` seconds."""
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            while True:
-                found = [line for line in self.lines if text in line]
-                if len(found) >= occurrences:
-                    return found[occurrences - 1]
-                remaining = deadline - time.monotonic()
-                ended = self.process.poll() is not None and not self._reader.is_alive()
-                if remaining <= 0 or ended:
-                    output = "\n".join(self.lines)
-                    state = "exited" if ended else "still running"
-                    raise AssertionError(
-                        f"no {occurrences} line(s) with {text!r} within {timeout} s ({state}); "
-                        f"output of {' '.join(self.command[3:])}:\n{output}"
-                    )
-                self._changed.wait(min(remaining, 0.5))
+
+        def find(lines: list[str]) -> str | None:
+            found = [line for line in lines if text in line]
+            return found[occurrences - 1] if len(found) >= occurrences else None
+
+        return self.wait_until(find, timeout, f"{occurrences} line(s) with {text!r}")
 
     def alive(self) -> bool:
         """True while the process runs."""

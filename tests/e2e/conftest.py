@@ -25,8 +25,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -38,6 +36,7 @@ import redis
 
 from tests.conftest import delete_keys_under
 from tests.django_integration.runworker_process import READY_LINE
+from tests.processes import OutputProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -60,76 +59,25 @@ _RUNNING: list[ServerProcess] = []
 _CLEANED: list[ServerProcess] = []
 
 
-class ServerProcess:
-    """A subprocess whose combined stdout and stderr is collected line by line."""
+class ServerProcess(OutputProcess):
+    """A server or worker of the test project; listed for failed tests' reports."""
 
     def __init__(
         self, name: str, command: list[str], env: dict[str, str], *, own_group: bool = False
     ) -> None:
-        self.name = name
-        self.command = command
-        self.own_group = own_group
-        self.lines: list[str] = []
-        self._changed = threading.Condition()
-        self.process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            # A process group of its own, so a signal can reach the autoreloader's child too.
-            start_new_session=own_group,
-        )
-        self._reader = threading.Thread(target=self._read, name=f"read-{name}", daemon=True)
-        self._reader.start()
+        super().__init__(name, command, env, own_group=own_group)
         _RUNNING.append(self)
 
     @property
     def pid(self) -> int:
         return self.process.pid
 
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            with self._changed:
-                self.lines.append(line.rstrip("\n"))
-                self._changed.notify_all()
-        with self._changed:
-            self._changed.notify_all()
-
     def output(self, last: int | None = None) -> str:
-        with self._changed:
-            lines = self.lines if last is None else self.lines[-last:]
-            return "\n".join(lines)
+        return self.tail(last)
 
     def line_count(self) -> int:
         with self._changed:
             return len(self.lines)
-
-    def wait_for(self, pattern: str, timeout: float, *, start: int = 0) -> re.Match[str]:
-        """The first line from index ``start`` on that matches ``pattern`` (a regex).
-
-        Fails after ``timeout`` seconds, or at once if the process has exited without it."""
-        regex = re.compile(pattern)
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            while True:
-                for line in self.lines[start:]:
-                    match = regex.search(line)
-                    if match:
-                        return match
-                exited = self.process.poll() is not None and not self._reader.is_alive()
-                remaining = deadline - time.monotonic()
-                if exited or remaining <= 0:
-                    why = f"exited with {self.process.returncode}" if exited else "timed out"
-                    raise AssertionError(
-                        f"{self.name}: no line matching {pattern!r} ({why} after waiting up to "
-                        f"{timeout} s); command {self.command!r}; output:\n"
-                        + "\n".join(self.lines[-80:])
-                    )
-                self._changed.wait(min(remaining, 1.0))
 
     def send_signal(self, signum: int, *, group: bool = False) -> None:
         if self.process.poll() is not None:

@@ -18,11 +18,12 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tests.processes import OutputProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -114,62 +115,21 @@ def migrate(example: str, env: dict[str, str]) -> None:
     shutil.copyfile(migrated, target)
 
 
-class ExampleProcess:
+class ExampleProcess(OutputProcess):
     """A long-running command of an example (a server, a worker) in a session of its own, so
     a signal reaches the autoreloader's child as well."""
 
     def __init__(self, name: str, example: str, command: list[str], env: dict[str, str]) -> None:
-        self.name = name
-        self.command = command
-        self.lines: list[str] = []
-        self._changed = threading.Condition()
-        self.process = subprocess.Popen(
-            command,
-            cwd=EXAMPLES / example,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
-        self._reader = threading.Thread(target=self._read, name=f"read-{name}", daemon=True)
-        self._reader.start()
+        super().__init__(name, command, env, cwd=EXAMPLES / example, own_group=True)
         RUNNING.append(self)
 
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            with self._changed:
-                self.lines.append(line.rstrip("\n"))
-                self._changed.notify_all()
-        with self._changed:
-            self._changed.notify_all()
-
     def output(self, last: int = 150) -> str:
-        with self._changed:
-            return "\n".join(self.lines[-last:])
+        return self.tail(last)
 
-    def wait_for(self, pattern: str, timeout: float = START_TIMEOUT) -> re.Match[str]:
-        """The first output line matching ``pattern``; fails after ``timeout`` seconds, or at
-        once if the process exited without printing it."""
-        regex = re.compile(pattern)
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            while True:
-                for line in self.lines:
-                    match = regex.search(line)
-                    if match:
-                        return match
-                exited = self.process.poll() is not None and not self._reader.is_alive()
-                remaining = deadline - time.monotonic()
-                if exited or remaining <= 0:
-                    why = f"exited with {self.process.returncode}" if exited else "timed out"
-                    raise AssertionError(
-                        f"{self.name}: no line matching {pattern!r} ({why}, waited up to "
-                        f"{timeout} s); command {self.command!r}; output:\n{self.output(80)}"
-                    )
-                self._changed.wait(min(remaining, 1.0))
+    def wait_for(
+        self, pattern: str, timeout: float = START_TIMEOUT, *, start: int = 0
+    ) -> re.Match[str]:
+        return super().wait_for(pattern, timeout, start=start)
 
     def stop(self, signum: int = signal.SIGINT, timeout: float = STOP_TIMEOUT) -> int:
         """Signal the whole process group (Ctrl-C by default) and return the exit status;
