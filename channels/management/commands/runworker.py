@@ -12,8 +12,7 @@ from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from channels.asgi import channel_layers
-from channels.exceptions import InvalidChannelLayerError
+from channels.management.cross_process import cross_process_layer, setup_logging
 from channels.signals import worker_process_ready
 from channels.tuning import tune_process
 from channels.worker import Worker
@@ -67,27 +66,18 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         verbosity = options["verbosity"]
-        self._setup_logging(verbosity)
-        alias = options["layer"]
-        if alias not in channel_layers:
-            raise CommandError(
-                f"no channel layer {alias!r} in CHANNEL_LAYERS (configured: "
-                f"{sorted(channel_layers.configs) or 'none'})"
-            )
+        setup_logging(verbosity)
+        layer = cross_process_layer(
+            options["layer"],
+            "no interface server can reach a worker using it (runserver runs workers in "
+            "threads instead)",
+        )
         try:
-            layer = channel_layers[alias]
             router = layer.router
-        except (InvalidChannelLayerError, ImportError, ValueError, TypeError) as exc:
+        except (ImportError, ValueError, TypeError) as exc:
             raise CommandError(str(exc)) from exc
         except Exception as exc:  # ImproperlyConfigured from a route, and the like
             raise CommandError(f"{type(exc).__name__}: {exc}") from exc
-        if layer.local_only():
-            raise CommandError(
-                f"channel layer {layer} keeps its messages in this process's memory, so no "
-                "interface server can reach a worker using it. Use runserver (which runs "
-                "workers in threads) or configure a cross-process layer such as "
-                "'channels.layers.redis.RedisChannelLayer'"
-            )
         router.check_default(http_consumer=_static_files_consumer())
         try:
             worker = Worker(
@@ -113,17 +103,3 @@ class Command(BaseCommand):
             sys.stderr.flush()
             logging.shutdown()
             os._exit(1)
-
-    def _setup_logging(self, verbosity: int) -> None:
-        """Log to stderr unless the project's LOGGING already handles ``channels``."""
-        logger = logging.getLogger("channels")
-        level = logging.WARNING if verbosity == 0 else logging.INFO
-        if verbosity >= 2:
-            level = logging.DEBUG
-        logger.setLevel(level)
-        if not logger.handlers:
-            handler = logging.StreamHandler(sys.stderr)
-            handler.setFormatter(
-                logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-            )
-            logger.addHandler(handler)

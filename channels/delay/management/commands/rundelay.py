@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import contextlib
-import logging
-import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, connections, router
 
-from channels.asgi import channel_layers
 from channels.delay import DELAY_CHANNEL
 from channels.delay.models import DelayedMessage
 from channels.delay.worker import Worker
-from channels.exceptions import InvalidChannelLayerError
+from channels.management.cross_process import cross_process_layer, setup_logging
 
 
 def _positive_float(value: str) -> float:
@@ -50,23 +47,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        self._setup_logging(options["verbosity"])
-        alias = options["layer"]
-        if alias not in channel_layers:
-            raise CommandError(
-                f"no channel layer {alias!r} in CHANNEL_LAYERS (configured: "
-                f"{sorted(channel_layers.configs) or 'none'})"
-            )
-        try:
-            layer = channel_layers[alias]
-        except InvalidChannelLayerError as exc:
-            raise CommandError(str(exc)) from exc
-        if layer.local_only():
-            raise CommandError(
-                f"channel layer {layer} keeps its messages in this process's memory, so "
-                "nothing can send to this delay server. Configure a cross-process layer such "
-                "as 'channels.layers.redis.RedisChannelLayer'"
-            )
+        setup_logging(options["verbosity"])
+        layer = cross_process_layer(options["layer"], "nothing can send to this delay server")
         self._check_table()
         worker = Worker(layer, database_sleep_duration=options["sleep"])
         if options["verbosity"] >= 1:
@@ -89,17 +71,3 @@ class Command(BaseCommand):
                 f"the table {table!r} of delayed messages does not exist in database "
                 f"{using!r}; run: python manage.py migrate channels_delay"
             )
-
-    def _setup_logging(self, verbosity: int) -> None:
-        """Log to stderr unless the project's LOGGING already handles ``channels``."""
-        logger = logging.getLogger("channels")
-        level = logging.WARNING if verbosity == 0 else logging.INFO
-        if verbosity >= 2:
-            level = logging.DEBUG
-        logger.setLevel(level)
-        if not logger.handlers:
-            handler = logging.StreamHandler(sys.stderr)
-            handler.setFormatter(
-                logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-            )
-            logger.addHandler(handler)

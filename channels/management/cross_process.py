@@ -1,0 +1,47 @@
+"""What the commands that run a process of their own (``runworker``, ``rundelay``) share:
+their logging, and a channel layer other processes can reach."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+from django.core.management import CommandError
+
+from ..asgi import channel_layers
+from ..exceptions import InvalidChannelLayerError
+
+
+def setup_logging(verbosity: int) -> None:
+    """Log ``channels`` to stderr (DEBUG from ``-v 2``, nothing below WARNING at ``-v 0``),
+    unless the project's LOGGING already handles it."""
+    logger = logging.getLogger("channels")
+    level = logging.WARNING if verbosity == 0 else logging.INFO
+    if verbosity >= 2:
+        level = logging.DEBUG
+    logger.setLevel(level)
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+
+
+def cross_process_layer(alias: str, why: str) -> Any:
+    """The layer wrapper of ``alias``; a ``CommandError`` if it is not configured, cannot be
+    built, or lives in this process's memory only (``why`` says what that breaks)."""
+    if alias not in channel_layers:
+        raise CommandError(
+            f"no channel layer {alias!r} in CHANNEL_LAYERS (configured: "
+            f"{sorted(channel_layers.configs) or 'none'})"
+        )
+    try:
+        layer = channel_layers[alias]
+    except InvalidChannelLayerError as exc:
+        raise CommandError(str(exc)) from exc
+    if layer.local_only():
+        raise CommandError(
+            f"channel layer {layer} keeps its messages in this process's memory, so {why}. "
+            "Configure a cross-process layer such as 'channels.layers.redis.RedisChannelLayer'"
+        )
+    return layer
