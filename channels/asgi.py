@@ -160,7 +160,7 @@ class ChannelLayerWrapper:
 
     def local_only(self) -> bool:
         """True if only this process can reach the layer (the in-memory layer)."""
-        return "inmemory" in type(self.channel_layer).__module__
+        return not getattr(self.channel_layer, "crosses_processes", True)
 
     def __str__(self) -> str:
         cls = type(self.channel_layer)

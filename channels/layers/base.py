@@ -92,6 +92,10 @@ class BaseChannelLayer(abc.ABC):
     """
 
     extensions: ClassVar[list[str]] = ["groups", "flush", "statistics", "asyncio"]
+    #: True when other processes (workers, interface servers) can reach this layer; a layer
+    #: that lives inside one process (the in-memory layer) says False, and ``runworker``
+    #: refuses it.
+    crosses_processes: ClassVar[bool] = True
     ChannelFull = ChannelFull
     MessageTooLarge = MessageTooLarge
 

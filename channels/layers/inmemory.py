@@ -73,6 +73,8 @@ class InMemoryChannelLayer(BaseChannelLayer):
     :class:`~channels.layers.base.BaseChannelLayer`.
     """
 
+    crosses_processes = False
+
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self._lock = threading.Lock()
