@@ -6,11 +6,14 @@ from django.apps import AppConfig
 
 
 class ChannelsConfig(AppConfig):
-    """Registers channels' system checks and connects its signal receivers."""
+    """Registers channels' system checks, connects its signal receivers and installs the
+    composition of layer, router and bridge (:mod:`channels.composition`)."""
 
     name = "channels"
     verbose_name = "Channels"
 
     def ready(self) -> None:
         # Imported for their side effects: check registration, signal receivers.
-        from . import checks, message, signals  # noqa: F401
+        from . import checks, composition, pending, signals  # noqa: F401
+
+        composition.install()

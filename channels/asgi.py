@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import functools
 import threading
-from typing import Any
+from typing import Any, Protocol
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.utils.module_loading import import_string
 
@@ -110,6 +111,44 @@ def build_layer(alias: str, config: dict[str, Any], key: str = "CONFIG") -> Any:
         ) from exc
 
 
+class Composition(Protocol):
+    """What turns a bare layer into a deployment: its router and its ASGI application.
+
+    The layer lookup here sits below routing and the bridge (tier 3 of the architecture), so
+    it cannot build them itself; :mod:`channels.composition` provides them and is installed by
+    the ``channels`` app when Django starts (``AppConfig.ready()``).
+    """
+
+    def build_router(self, wrapper: ChannelLayerWrapper) -> Any:
+        """The router of ``wrapper``'s ``routing`` plus its alias's declared routes."""
+
+    def add_declared_route(self, router: Any, declared: Any) -> None:
+        """Add one ``@Channel.consumer`` route to a router that is already built."""
+
+    def build_application(self, wrapper: ChannelLayerWrapper) -> Any:
+        """The ASGI application (the bridge) that serves connections through ``wrapper``."""
+
+
+_composition: Composition | None = None
+
+
+def install_composition(installed: Composition) -> None:
+    """Use ``installed`` to build every wrapper's router and application from now on."""
+    global _composition
+    _composition = installed
+
+
+def composition() -> Composition:
+    """The installed composition, or a clear error when the ``channels`` app never started."""
+    if _composition is None:
+        raise ImproperlyConfigured(
+            "channel layers have no router or interface yet: add 'channels' to "
+            "INSTALLED_APPS (its AppConfig.ready() installs them) and call django.setup() "
+            "first, e.g. through channels.asgi.get_channel_layer()"
+        )
+    return _composition
+
+
 class ChannelLayerWrapper:
     """A channel layer with its routing: what ``channel_layers[alias]`` returns.
 
@@ -125,21 +164,15 @@ class ChannelLayerWrapper:
 
     @functools.cached_property
     def router(self) -> Any:
-        """The :class:`~channels.routing.Router` of ``routing`` plus ``@Channel.consumer``
-        routes for this alias; apps' ``consumers`` modules are imported first so that theirs
-        are registered."""
-        from django.apps import apps
-        from django.utils.module_loading import autodiscover_modules
+        """The :class:`~channels.routing.Router` of ``routing`` plus the ``@Channel.consumer``
+        routes of this alias, built on first use by the installed composition."""
+        return composition().build_router(self)
 
-        from .routing import Router, decorated_routes
-
-        if apps.ready:
-            autodiscover_modules("consumers")
-        router = Router(self.routing)
-        for entry in decorated_routes.get(self.alias, []):
-            if entry not in router.root.routing:
-                router.add_route(entry)
-        return router
+    def route_declared(self, declared: Any) -> None:
+        """Add a route declared with ``@Channel.consumer`` to the router, if it is built
+        already (one built later reads every declared route itself)."""
+        if "router" in self.__dict__:
+            composition().add_declared_route(self.router, declared)
 
     def __getattr__(self, name: str) -> Any:
         # Only called for names not found on the wrapper: those are the layer's.
@@ -151,12 +184,10 @@ class ChannelLayerWrapper:
         """A wrapper is an ASGI application, so ``daphne myproject.asgi:channel_layer`` (the
         seeds' deployment) serves it: each connection goes through the bridge onto this
         layer, configured from the ``CHANNELS_*`` settings."""
-        bridge = self.__dict__.get("_bridge")
-        if bridge is None:
-            from .application import make_bridge
-
-            bridge = self.__dict__["_bridge"] = make_bridge(self)
-        await bridge(scope, receive, send)
+        application = self.__dict__.get("_application")
+        if application is None:
+            application = self.__dict__["_application"] = composition().build_application(self)
+        await application(scope, receive, send)
 
     def local_only(self) -> bool:
         """True if only this process can reach the layer (the in-memory layer)."""
@@ -259,6 +290,9 @@ __all__ = [
     "BACKEND_ALIASES",
     "ChannelLayerManager",
     "ChannelLayerWrapper",
+    "Composition",
     "channel_layers",
+    "composition",
     "get_channel_layer",
+    "install_composition",
 ]

@@ -118,7 +118,7 @@ def _mirror_login(http: SessionBase | None, channel: SessionBase, user: Any) -> 
 
 
 def _linked_http_session(message: Message) -> SessionBase | None:
-    link = message.channel_session.get(settings.SESSION_COOKIE_NAME)  # type: ignore[attr-defined]
+    link = message.channel_session.get(settings.SESSION_COOKIE_NAME)
     if not link:
         return None
     current = getattr(message, "http_session", None)
@@ -128,38 +128,38 @@ def _linked_http_session(message: Message) -> SessionBase | None:
 
 
 def _set_user_from_channel(message: Message) -> None:
-    channel = message.channel_session  # type: ignore[attr-defined]
+    channel = message.channel_session
     http = _linked_http_session(message)
     if http is not None and _login_of(http) != _login_of(channel):
         # Logged out (or in as someone else, or expired) over HTTP since the socket opened.
         _mirror_login(http, channel, user_of(http))
-    message.user = user_of(channel, writable=True)  # type: ignore[attr-defined]
+    message.user = user_of(channel, writable=True)
 
 
 def _set_user_from_http(message: Message) -> None:
-    message.user = user_of(message.http_session)  # type: ignore[attr-defined]
+    message.user = user_of(message.http_session)
 
 
 def _copy_user_from_http(message: Message) -> None:
-    http = message.http_session  # type: ignore[attr-defined]
+    http = message.http_session
     if http is None:
         return
-    channel = message.channel_session  # type: ignore[attr-defined]
+    channel = message.channel_session
     if http.session_key:
         # Remembered so later messages can see a logout (see the module docstring).
         channel[settings.SESSION_COOKIE_NAME] = http.session_key
-    _mirror_login(http, channel, message.user)  # type: ignore[attr-defined]
+    _mirror_login(http, channel, message.user)
 
 
 def _user_from_both(message: Message) -> None:
-    http = message.http_session  # type: ignore[attr-defined]
-    channel = message.channel_session  # type: ignore[attr-defined]
+    http = message.http_session
+    channel = message.channel_session
     if http is None:
-        message.user = user_of(channel, writable=True)  # type: ignore[attr-defined]
+        message.user = user_of(channel, writable=True)
         return
     user = user_of(http)
     _mirror_login(http, channel, user)
-    message.user = user  # type: ignore[attr-defined]
+    message.user = user
 
 
 def http_session_user(func: F) -> F:

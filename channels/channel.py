@@ -8,20 +8,32 @@ the layer at once. ``Group(name).add/discard`` always act at once.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import DEFAULT_CHANNEL_LAYER
-from .message import pending_message_store
+from .asgi import channel_layers
+from .pending import pending_message_store
 
 #: Where ``send(..., delay=...)`` goes: the delay server's channel (see ``channels.delay``).
 DELAY_CHANNEL = "asgi.delay"
 
 
+class DeclaredRoute(NamedTuple):
+    """A route declared where its consumer is defined, with ``@Channel.consumer``."""
+
+    channels: tuple[str, ...]
+    consumer: Any
+    filters: dict[str, Any]
+
+
+#: Routes declared with ``@Channel.consumer``, per layer alias, in declaration order. The
+#: router of each alias reads them when it is built (see :mod:`channels.composition`).
+declared_routes: dict[str, list[DeclaredRoute]] = {}
+
+
 def _layer_for(alias: str, channel_layer: Any) -> Any:
     if channel_layer is not None:
         return channel_layer
-    from .asgi import channel_layers
-
     return channel_layers[alias]
 
 
@@ -149,9 +161,11 @@ class Channel:
             raise TypeError("Channel.consumer() needs at least one channel name")
 
         def decorator(func: Any) -> Any:
-            from .routing import register_decorated_route
-
-            register_decorated_route(alias, list(channels), func, filters)
+            declared = DeclaredRoute(tuple(channels), func, dict(filters))
+            declared_routes.setdefault(alias, []).append(declared)
+            wrapper = channel_layers.loaded(alias)
+            if wrapper is not None:
+                wrapper.route_declared(declared)
             return func
 
         return decorator

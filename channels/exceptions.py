@@ -18,6 +18,20 @@ The tree, in one place::
      └── WebsocketCloseException      closes the socket with a code
     SendNotAvailableOnDemultiplexer   send() called on a demultiplexer instead of its streams
 
+Defined beside the code that raises them (some extend Django's ``ImproperlyConfigured``,
+which this Django-free module cannot import), and part of the same tree::
+
+    ImproperlyConfigured (Django)
+     ├── channels.routing.ConsumerImportError     a routed consumer's dotted path is wrong
+     ├── channels.routing.RoutingImportError      ROUTING's dotted path is wrong
+     └── channels.binding.base.BindingError       a Binding is misdefined (also a ValueError)
+    ValueError
+     ├── channels.binding.base.InboundError       a binding frame from a client is refused
+     ├── channels.generic.multiplexing.FrameError a multiplexed frame is not
+     │                                            {"stream": ..., "payload": {...}}
+     ├── channels.delay.models.InvalidDelayMessage  an asgi.delay message is malformed
+     └── channels.interface.http.MalformedReply   a worker's HTTP reply breaks the format
+
 Bad channel names and message values raise the built-in ``TypeError`` and ``ValueError``
 with a message naming the offending value.
 
@@ -27,6 +41,8 @@ This module imports nothing from Django, so a channel layer can use it on its ow
 from __future__ import annotations
 
 from typing import Any
+
+from .closecodes import is_application_code
 
 
 class ChannelLayerError(Exception):
@@ -94,9 +110,7 @@ class WebsocketCloseException(ChannelSocketException):
     """Closes the WebSocket, optionally with a close code (1000 or 3000-4999)."""
 
     def __init__(self, code: int | None = None) -> None:
-        if code is not None and (
-            type(code) is not int or not (code == 1000 or 3000 <= code <= 4999)
-        ):
+        if code is not None and not is_application_code(code):
             raise ValueError(
                 f"invalid WebSocket close code {code!r}: use 1000, or 3000-4999 for your own codes"
             )

@@ -9,15 +9,12 @@ for consumers that build responses themselves.
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import functools
 import logging
 import sys
 import threading
-import time
 import traceback
-from collections.abc import AsyncIterator, Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction
@@ -34,7 +31,9 @@ from django.http import (
 )
 from django.urls import set_script_prefix
 
-from .exceptions import ChannelFull, RequestAborted, RequestTimeout, ResponseLater
+from .concurrency import iterate_async
+from .exceptions import RequestAborted, RequestTimeout, ResponseLater
+from .layers.patience import send_patiently
 from .request import AsgiRequest, script_prefix
 
 logger = logging.getLogger("channels.handler")
@@ -78,47 +77,6 @@ def _answer_later_aware(view: Callable[..., Any]) -> Callable[..., Any]:
             return answer_later(request)
 
     return wrapper
-
-
-def _iterate_async(iterator: AsyncIterator[bytes]) -> Iterator[bytes]:
-    """Iterate an async iterator from sync code, one item at a time, on one event loop.
-
-    Django's own sync path would collect the whole async iterator into a list first; this
-    keeps a streaming response streaming. The loop runs in this thread, or in a helper thread
-    when this thread is already running one.
-    """
-    loop = asyncio.new_event_loop()
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        executor = None
-    else:
-        executor = concurrent.futures.ThreadPoolExecutor(1, "channels-stream")
-
-    def run(awaitable: Any) -> Any:
-        if executor is None:
-            return loop.run_until_complete(awaitable)
-        return executor.submit(loop.run_until_complete, awaitable).result()
-
-    try:
-        while True:
-            try:
-                item = run(iterator.__anext__())
-            except StopAsyncIteration:
-                return
-            yield item
-    finally:
-        try:
-            aclose = getattr(iterator, "aclose", None)
-            if aclose is not None:
-                run(aclose())
-            run(loop.shutdown_asyncgens())
-        finally:
-            if executor is None:
-                loop.close()
-            else:
-                executor.submit(loop.close).result()
-                executor.shutdown()
 
 
 class AsgiHandler(base.BaseHandler):
@@ -249,7 +207,7 @@ class AsgiHandler(base.BaseHandler):
             return
         streaming_content: Any = response.streaming_content
         parts = (
-            _iterate_async(streaming_content)
+            iterate_async(streaming_content)
             if getattr(response, "is_async", False)
             else iter(streaming_content)
         )
@@ -330,26 +288,17 @@ class ViewConsumer:
 
     def send_reply(self, message: Any, reply: Reply) -> bool:
         """Send one reply, retrying while the reply channel is full; False if it gave up."""
-        deadline = time.monotonic() + self.send_timeout
-        delay = 0.005
-        while True:
-            try:
-                message.reply_channel.send(reply, immediately=True)
-                return True
-            except ChannelFull:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    logger.error(
-                        "Reply channel %r stayed full for %s seconds; abandoning the response "
-                        "to %r. Is the interface server reading its replies?",
-                        getattr(message.reply_channel, "name", message.reply_channel),
-                        self.send_timeout,
-                        message.get("path"),
-                    )
-                    return False
-                # A backoff, not synchronisation: the interface server drains the channel.
-                time.sleep(min(delay, remaining))
-                delay = min(delay * 2, 0.25)
+        send = functools.partial(message.reply_channel.send, immediately=True)
+        if send_patiently(send, reply, patience=self.send_timeout):
+            return True
+        logger.error(
+            "Reply channel %r stayed full for %s seconds; abandoning the response "
+            "to %r. Is the interface server reading its replies?",
+            getattr(message.reply_channel, "name", message.reply_channel),
+            self.send_timeout,
+            message.get("path"),
+        )
+        return False
 
 
 __all__ = ["AsgiHandler", "AsgiRequest", "ViewConsumer"]

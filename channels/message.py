@@ -1,32 +1,16 @@
-"""``Message``, what a consumer receives, and the pending-message store behind consumer
-atomicity.
+"""``Message``: what a consumer receives.
 
-**Consumer atomicity.** Sends made while a consumer runs (``Channel.send``, ``Group.send``)
-are held back and go out together when it finishes, also when it raised: a consumer that
-fails half-way does not leave half its messages behind it... unless it asked for
-``immediately=True``, which sends at once. Group ``add``/``discard`` are never held back.
-
-The store lives in a :class:`contextvars.ContextVar`, so it follows the code that runs the
-consumer whether that is a worker thread or an asyncio task: two async consumers interleaved
-on one event loop each flush only their own sends.
+The store that holds a consumer's sends until it finishes lives in :mod:`channels.pending`;
+its names are importable from here too, as they always were.
 """
 
 from __future__ import annotations
 
-import contextvars
 import copy
-import logging
-import time
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .exceptions import ChannelFull
-from .signals import consumer_finished, consumer_started
-
-if TYPE_CHECKING:
-    from .channel import Channel
-
-logger = logging.getLogger("channels.message")
+from .channel import Channel
+from .pending import PendingMessageStore, pending_message_store
 
 
 class Message:
@@ -36,12 +20,21 @@ class Message:
     from, ``reply_channel`` a ``Channel`` for ``content["reply_channel"]`` (``None`` when the
     message has none), ``channel_layer`` the layer it came through. Reads like a dict:
     ``message["path"]``, ``"text" in message``, ``message.get("bytes")``. Decorators add
-    attributes (``channel_session``, ``http_session``, ``user``).
+    attributes (``channel_session``, ``http_session``, ``user``), declared below; they are
+    absent until a decorator sets them.
     """
 
-    def __init__(self, content: dict[str, Any], channel_name: str, channel_layer: Any) -> None:
-        from .channel import Channel  # channel.py needs this module's store: import late
+    #: The socket's channel session (set by ``channel_session`` and the decorators using it).
+    channel_session: Any
+    #: The HTTP session of the request or handshake (set by ``http_session``).
+    http_session: Any
+    #: The logged-in user, or an ``AnonymousUser`` (set by the ``channels.auth`` decorators).
+    user: Any
+    #: How many more times ``ConsumeLater`` may put this message back; None when no worker
+    #: counted (see :mod:`channels.reactions`).
+    retries_left: int | None = None
 
+    def __init__(self, content: dict[str, Any], channel_name: str, channel_layer: Any) -> None:
         self.content = content
         self.channel_layer = channel_layer
         self.channel = Channel(channel_name, channel_layer=channel_layer)
@@ -82,90 +75,5 @@ class Message:
     def __repr__(self) -> str:
         return f"<Message on {self.channel.name!r}: {sorted(self.content)!r}>"
 
-
-#: How long a flush keeps retrying a send that meets ChannelFull, and how often.
-FLUSH_RETRY_FOR = 2.0
-FLUSH_RETRY_EVERY = 0.2
-
-_pending: contextvars.ContextVar[list[tuple[Any, dict[str, Any]]] | None] = contextvars.ContextVar(
-    "channels_pending_messages", default=None
-)
-
-
-class PendingMessageStore:
-    """Holds the sends of the running consumer until it finishes.
-
-    ``prepare()`` starts collecting (connected to ``consumer_started``); ``send_and_flush()``
-    sends everything collected and stops collecting (connected to ``consumer_finished``).
-    A send that meets ``ChannelFull`` is retried every 0.2 s for up to 2 s; then the flush
-    carries on with the other sends and finally raises ``RuntimeError``.
-    """
-
-    @property
-    def active(self) -> bool:
-        """True while a consumer is running in this thread or task."""
-        return _pending.get() is not None
-
-    def prepare(self, **kwargs: Any) -> None:
-        """Start collecting sends for the consumer about to run here."""
-        _pending.set([])
-
-    def append(self, sender: Any, content: dict[str, Any]) -> None:
-        """Hold ``content`` for ``sender`` (a Channel or Group) until the flush."""
-        pending = _pending.get()
-        if pending is None:
-            raise RuntimeError("no consumer is running here; send immediately instead")
-        # Copied now, as a layer copies at send: later changes to the dict must not leak out.
-        pending.append((sender, copy.deepcopy(content)))
-
-    def __iter__(self) -> Iterator[tuple[Any, dict[str, Any]]]:
-        return iter(_pending.get() or ())
-
-    def send_and_flush(self, **kwargs: Any) -> None:
-        """Send every held message in order, then stop collecting."""
-        pending = _pending.get()
-        _pending.set(None)
-        if not pending:
-            return
-        failures: list[str] = []
-        first_error: BaseException | None = None
-        for sender, content in pending:
-            try:
-                self._send_with_retry(sender, content)
-            except ChannelFull:
-                failures.append(str(sender))
-            except Exception as exc:  # MessageTooLarge, a dead layer: report, keep flushing
-                logger.error("could not send a consumer's message to %s", sender, exc_info=True)
-                first_error = first_error or exc
-        if failures:
-            raise RuntimeError(
-                f"a consumer's messages to {', '.join(failures)} were dropped: the channel "
-                f"stayed full for {FLUSH_RETRY_FOR} s. Raise the channel's capacity, run more "
-                "consumers of it, or send with immediately=True and handle ChannelFull yourself"
-            )
-        if first_error is not None:
-            raise first_error
-
-    @staticmethod
-    def _send_with_retry(sender: Channel | Any, content: dict[str, Any]) -> None:
-        deadline = time.monotonic() + FLUSH_RETRY_FOR
-        while True:
-            try:
-                sender.send(content, immediately=True)
-                return
-            except ChannelFull:
-                if time.monotonic() >= deadline:
-                    raise
-                # Waiting for a consumer elsewhere to drain the channel; nothing to wait on.
-                time.sleep(FLUSH_RETRY_EVERY)
-
-
-#: The process's store; the worker sends the signals that drive it.
-pending_message_store = PendingMessageStore()
-
-consumer_started.connect(pending_message_store.prepare, dispatch_uid="channels.pending.prepare")
-consumer_finished.connect(
-    pending_message_store.send_and_flush, dispatch_uid="channels.pending.flush"
-)
 
 __all__ = ["Message", "PendingMessageStore", "pending_message_store"]

@@ -28,6 +28,7 @@ from asgiref.sync import iscoroutinefunction
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
+from .channel import declared_routes
 from .message import Message
 
 Match = tuple[Callable[..., Any], dict[str, Any]]
@@ -323,22 +324,8 @@ def null_consumer(message: Message, **kwargs: Any) -> None:
 
 # -- @Channel.consumer -----------------------------------------------------------------------
 
-#: Routes added with ``@Channel.consumer``, per layer alias, in definition order.
-decorated_routes: dict[str, list[Route]] = {}
-
-
-def register_decorated_route(
-    alias: str, channels: list[str], consumer: Any, filters: dict[str, Any]
-) -> Route:
-    """Route ``consumer`` for layer ``alias``, also in a router already built."""
-    entry = Route(channels, consumer, **filters)
-    decorated_routes.setdefault(alias, []).append(entry)
-    from .asgi import channel_layers
-
-    wrapper = channel_layers.loaded(alias)
-    if wrapper is not None and "router" in wrapper.__dict__:
-        wrapper.router.add_route(entry)
-    return entry
+#: Routes declared with ``@Channel.consumer`` (kept in :mod:`channels.channel`, read here).
+decorated_routes = declared_routes
 
 
 route = Route

@@ -36,35 +36,17 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.db import connections
 
-from .exceptions import ChannelFull, ChannelSocketException, ConsumeLater, DenyConnection
+from .concurrency import await_from_thread
 from .layers.names import check_receive_names
 from .message import Message, pending_message_store
+from .reactions import Reactions, describe, retries_left
 from .routing import is_async_consumer
 from .signals import consumer_finished, consumer_started, worker_ready
 
 logger = logging.getLogger("channels.worker")
 
-#: The reply a client gets at once when an ``http.request`` consumer raised.
-SERVER_ERROR_REPLY = {
-    "status": 500,
-    "headers": [[b"content-type", b"text/plain; charset=utf-8"]],
-    "content": b"Internal Server Error",
-}
-#: WebSocket close code for "the server met an unexpected condition".
-INTERNAL_ERROR_CLOSE = 1011
-#: How long the worker retries a requeue or an error reply that meets ChannelFull.
-REPLY_RETRY_FOR = 1.0
-REPLY_RETRY_EVERY = 0.05
 #: Longest blocking receive of a consumer thread: how soon an idle thread sees a stop.
 THREAD_RECEIVE_SLICE = 1.0
-
-
-def describe(consumer: Any) -> str:
-    """``module.qualname`` of a consumer, for logs."""
-    target = (
-        consumer if inspect.isroutine(consumer) or inspect.isclass(consumer) else type(consumer)
-    )
-    return f"{getattr(target, '__module__', '?')}.{getattr(target, '__qualname__', target)}"
 
 
 class Worker:
@@ -110,6 +92,7 @@ class Worker:
         self.exclude_channels = list(exclude_channels or [])
         self.callback = callback
         self.message_retries = message_retries
+        self.reactions = Reactions(channel_layer, message_retries)
         self.signal_handlers = signal_handlers
         self.shutdown_timeout = shutdown_timeout
         #: True once the worker was asked to stop.
@@ -398,8 +381,7 @@ class Worker:
         """The message, its consumer and kwargs; None (logged) when nothing routes it."""
         try:
             message = Message(content, channel, self.channel_layer)
-            if content.get("__retries__", 0) >= self.message_retries:
-                message.__doomed__ = True  # type: ignore[attr-defined]
+            message.retries_left = retries_left(content, self.message_retries)
             found = self.router.match(message)
         except Exception:
             logger.error("could not route a message on %r; dropped", channel, exc_info=True)
@@ -458,7 +440,7 @@ class Worker:
             result = consumer(message, **kwargs)
             if inspect.isawaitable(result):
                 assert self._loop is not None
-                asyncio.run_coroutine_threadsafe(_awaited(result), self._loop).result()
+                await_from_thread(result, self._loop)
         except Exception as exc:
             error = exc
         finally:
@@ -469,7 +451,7 @@ class Worker:
                     "after %s on %r:", describe(consumer), message.channel.name, exc_info=True
                 )
         if error is not None:
-            self._react(message, consumer, error)
+            self.reactions.react(message, consumer, error)
 
     async def _run_async(self, message: Message, consumer: Any, kwargs: dict[str, Any]) -> None:
         """On the loop: as :meth:`_run_sync`; the signals go through ``sync_to_async`` so
@@ -491,73 +473,7 @@ class Worker:
                     "after %s on %r:", describe(consumer), message.channel.name, exc_info=True
                 )
         if error is not None:
-            await asyncio.to_thread(self._react, message, consumer, error)
-
-    def _react(self, message: Message, consumer: Any, error: Exception) -> None:
-        """What a consumer's exception means (runs in a thread: it may send and retry)."""
-        channel = message.channel.name
-        content = message.content
-        reply = message.reply_channel
-        if isinstance(error, ConsumeLater):
-            retries = int(content.get("__retries__", 0)) + 1
-            if retries > self.message_retries:
-                logger.warning(
-                    "dropping a message on %r: %s raised ConsumeLater %d times",
-                    channel,
-                    describe(consumer),
-                    self.message_retries,
-                )
-                return
-            content["__retries__"] = retries
-            self._send(channel, content, "put back")
-        elif isinstance(error, DenyConnection):
-            if not channel.startswith("websocket.") or reply is None:
-                logger.error(
-                    "%s raised DenyConnection on %r; only websocket.connect consumers can deny",
-                    describe(consumer),
-                    channel,
-                )
-                return
-            self._send(reply.name, {"close": True}, "close the socket")
-        elif isinstance(error, ChannelSocketException):
-            try:
-                error.run(message)
-            except Exception:
-                logger.error("%r.run() failed", error, exc_info=True)
-        else:
-            path = content.get("path")
-            logger.error(
-                "%s raised on a message on %r%s",
-                describe(consumer),
-                channel,
-                f" with path {path!r}" if path is not None else "",
-                exc_info=error,
-            )
-            if reply is None:
-                return
-            if channel == "http.request":
-                self._send(reply.name, SERVER_ERROR_REPLY, "answer 500")
-            elif channel in ("websocket.connect", "websocket.receive"):
-                self._send(reply.name, {"close": INTERNAL_ERROR_CLOSE}, "close the socket")
-
-    def _send(self, channel: str, content: dict[str, Any], what: str) -> None:
-        deadline = time.monotonic() + REPLY_RETRY_FOR
-        while True:
-            try:
-                self.channel_layer.send(channel, content)
-                return
-            except ChannelFull:
-                if time.monotonic() >= deadline:
-                    logger.warning("could not %s: %r stayed full", what, channel)
-                    return
-                time.sleep(REPLY_RETRY_EVERY)  # waiting for the reader to drain it
-            except Exception:
-                logger.error("could not %s on %r", what, channel, exc_info=True)
-                return
-
-
-async def _awaited(awaitable: Any) -> Any:
-    return await awaitable
+            await asyncio.to_thread(self.reactions.react, message, consumer, error)
 
 
 __all__ = ["Worker"]

@@ -29,7 +29,7 @@ import pytest
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 #: Pages whose Python blocks are checked; backends.rst also has runnable examples.
-CHECKED_PAGES = ("backends.rst", "installation.rst", "message-spec.rst")
+CHECKED_PAGES = ("architecture.rst", "backends.rst", "installation.rst", "message-spec.rst")
 RUNNABLE = "runnable"
 SPHINX_DEADLINE = 100.0  # seconds; under pytest's own 120 s timeout
 

@@ -41,6 +41,7 @@ from django.db import DatabaseError, close_old_connections, router, transaction
 from django.utils import timezone
 
 from ..exceptions import MessageTooLarge
+from ..layers.patience import pauses
 from . import DEFAULT_REQUEUE_DELAY, DELAY_CHANNEL
 from .models import DEFAULT_MAX_SIZE, DelayedMessage, InvalidDelayMessage
 
@@ -206,8 +207,8 @@ class Worker:
             kept.append(content)
         if not rows:
             return None
-        deadline = time.monotonic() + STORE_RETRY_FOR
-        pause = 0.05
+        # The database is busy or away: nothing to wait on but time.
+        waits = pauses(STORE_RETRY_FOR, first=0.05, longest=1.0)
         while True:
             try:
                 # One transaction for a burst: one commit (and fsync) instead of one each.
@@ -215,10 +216,10 @@ class Worker:
                     DelayedMessage.objects.bulk_create(rows)
             except DatabaseError:
                 close_old_connections()
-                if time.monotonic() < deadline:
+                pause = next(waits, None)
+                if pause is not None:
                     logger.warning("could not store delayed messages; retrying", exc_info=True)
-                    time.sleep(pause)  # the database is busy or away: nothing to wait on
-                    pause = min(pause * 2, 1.0)
+                    time.sleep(pause)
                     continue
                 for content in kept:
                     self._put_back(content)

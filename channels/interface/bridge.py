@@ -16,17 +16,14 @@ import asyncio
 import logging
 import weakref
 from collections.abc import Callable
-from typing import Any
 
 from ..layers.base import BaseChannelLayer
-from .events import Receive, Send
+from ..types import Receive, Scope, Send
 from .http import HttpConnection
 from .replies import ReplyDispatcher
 from .websocket import WebsocketConnection
 
 logger = logging.getLogger("channels.interface")
-
-Scope = dict[str, Any]
 
 
 def _allow_any_origin(scope: Scope) -> bool:

@@ -3,19 +3,15 @@ from an ASGI scope, canned responses, and sending lifecycle messages without los
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from ..exceptions import ChannelFull, ChannelLayerError
+from ..exceptions import ChannelLayerError
 from ..layers.base import BaseChannelLayer
+from ..layers.patience import asend_patiently
+from ..types import Scope
 
 logger = logging.getLogger("channels.interface")
-
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 #: How long a lifecycle message (connect, disconnect) is retried while its channel is full.
 LIFECYCLE_PATIENCE = 2.0
@@ -25,7 +21,7 @@ def _address(value: Any) -> list[Any] | None:
     return [value[0], value[1]] if value else None
 
 
-def scope_message(scope: dict[str, Any], reply_channel: str) -> dict[str, Any]:
+def scope_message(scope: Scope, reply_channel: str) -> dict[str, Any]:
     """The keys every connection message carries, taken from an ASGI scope."""
     default_scheme = "http" if scope["type"] == "http" else "ws"
     return {
@@ -62,24 +58,15 @@ async def deliver_lifecycle(layer: BaseChannelLayer, channel: str, message: dict
     never dropped quietly: a message that still cannot go is logged as an error.
     Returns whether it was sent.
     """
-    deadline = time.monotonic() + LIFECYCLE_PATIENCE
-    delay = 0.01
-    while True:
-        try:
-            await layer.asend(channel, message)
+    try:
+        if await asend_patiently(layer.asend, channel, message, patience=LIFECYCLE_PATIENCE):
             return True
-        except ChannelFull:
-            if time.monotonic() >= deadline:
-                logger.error(
-                    "LOST %s for %s: the channel stayed full for %.1f s; add workers or raise "
-                    "its capacity",
-                    channel,
-                    message.get("reply_channel"),
-                    LIFECYCLE_PATIENCE,
-                )
-                return False
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 0.25)
-        except ChannelLayerError as exc:
-            logger.error("LOST %s for %s: %s", channel, message.get("reply_channel"), exc)
-            return False
+        logger.error(
+            "LOST %s for %s: the channel stayed full for %.1f s; add workers or raise its capacity",
+            channel,
+            message.get("reply_channel"),
+            LIFECYCLE_PATIENCE,
+        )
+    except ChannelLayerError as exc:
+        logger.error("LOST %s for %s: %s", channel, message.get("reply_channel"), exc)
+    return False

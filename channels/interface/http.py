@@ -10,13 +10,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..exceptions import ChannelFull, ChannelLayerError, MessageTooLarge
-from .events import Receive, Send, deliver_lifecycle, plain_response, scope_message
-
-if TYPE_CHECKING:
-    from .bridge import Bridge
+from ..layers.patience import asend_patiently
+from ..types import Receive, Scope, Send
+from .events import deliver_lifecycle, plain_response, scope_message
+from .owner import ConnectionOwner
 
 logger = logging.getLogger("channels.interface")
 access = logging.getLogger("channels.access")
@@ -67,7 +67,7 @@ def _content(reply: dict[str, Any]) -> bytes:
 class HttpConnection:
     """Carries one HTTP request and its response between the ASGI server and the layer."""
 
-    def __init__(self, bridge: Bridge, scope: dict[str, Any], receive: Receive, send: Send):
+    def __init__(self, bridge: ConnectionOwner, scope: Scope, receive: Receive, send: Send):
         self.bridge = bridge
         self.layer = bridge.layer
         self.scope = scope
@@ -207,18 +207,11 @@ class HttpConnection:
 
     async def _send_chunk(self, body_channel: str, chunk: dict[str, Any]) -> None:
         # The worker reads as fast as it can; a full body channel means it is behind.
-        deadline = time.monotonic() + _BODY_CHUNK_PATIENCE
-        delay = 0.01
-        while True:
-            try:
-                await self.layer.asend(body_channel, chunk)
-                return
-            except ChannelFull:
-                if time.monotonic() > deadline:
-                    logger.error("gave up streaming a request body: %s stayed full", body_channel)
-                    raise
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 0.5)
+        if not await asend_patiently(
+            self.layer.asend, body_channel, chunk, patience=_BODY_CHUNK_PATIENCE
+        ):
+            logger.error("gave up streaming a request body: %s stayed full", body_channel)
+            raise ChannelFull(f"{body_channel} stayed full for {_BODY_CHUNK_PATIENCE} s")
 
     async def _watch_disconnect(self) -> None:
         while True:

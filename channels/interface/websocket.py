@@ -11,20 +11,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ..closecodes import (
+    ABNORMAL_CLOSURE,
+    INTERNAL_ERROR,
+    MESSAGE_TOO_BIG,
+    NORMAL_CLOSURE,
+    POLICY_VIOLATION,
+    TRY_AGAIN_LATER,
+    daphne_safe,
+    is_application_code,
+)
 from ..exceptions import ChannelFull, ChannelLayerError, MessageTooLarge
-from .events import Receive, Send, deliver_lifecycle, plain_response, scope_message
-
-if TYPE_CHECKING:
-    from .bridge import Bridge
+from ..types import Receive, Scope, Send
+from .events import deliver_lifecycle, plain_response, scope_message
+from .owner import ConnectionOwner
 
 logger = logging.getLogger("channels.interface")
 access = logging.getLogger("channels.access")
-
-#: Close codes: server overloaded (try again later), message too big, internal error.
-TRY_AGAIN_LATER = 1013
-MESSAGE_TOO_BIG = 1009
 
 
 #: Handshake outcomes: accepted and open; ended (say so to consumers); refused.
@@ -32,20 +37,20 @@ OPEN, CLOSED, REFUSED = object(), object(), object()
 
 
 def _close_code(value: Any) -> int:
-    return value if type(value) is int and value > 0 else 1000
+    return value if type(value) is int and value > 0 else NORMAL_CLOSURE
 
 
 class WebsocketConnection:
     """Carries one WebSocket between the ASGI server and the layer."""
 
-    def __init__(self, bridge: Bridge, scope: dict[str, Any], receive: Receive, send: Send):
+    def __init__(self, bridge: ConnectionOwner, scope: Scope, receive: Receive, send: Send):
         self.bridge = bridge
         self.layer = bridge.layer
         self.scope = scope
         self.receive = receive
         self.send = send
         self.order = 0
-        self.close_code = 1006
+        self.close_code = ABNORMAL_CLOSURE
         self.where = f"{scope['path']} [{_client(scope)}]"
 
     async def run(self) -> None:
@@ -54,7 +59,7 @@ class WebsocketConnection:
             return
         if not self.bridge.origin_allowed(self.scope):
             access.warning("WebSocket REJECT %s: origin not allowed", self.where)
-            await self.send({"type": "websocket.close", "code": 1008})
+            await self.send({"type": "websocket.close", "code": POLICY_VIOLATION})
             return
         reply_channel, replies = self.bridge.replies.open()
         self.reply_channel = reply_channel
@@ -100,7 +105,12 @@ class WebsocketConnection:
                 await self.send(event)
         else:
             # Daphne can only refuse a handshake with 403.
-            await self.send({"type": "websocket.close", "code": 1013 if status == 503 else 1008})
+            await self.send(
+                {
+                    "type": "websocket.close",
+                    "code": TRY_AGAIN_LATER if status == 503 else POLICY_VIOLATION,
+                }
+            )
 
     async def _handshake(self, replies: asyncio.Queue[dict[str, Any]]) -> object:
         """Wait for the consumer's answer to the connect: OPEN, CLOSED or REFUSED."""
@@ -114,7 +124,7 @@ class WebsocketConnection:
         if gone in done:
             getting.cancel()
             event = gone.result()
-            self.close_code = event.get("code", 1006)
+            self.close_code = event.get("code", ABNORMAL_CLOSURE)
             return CLOSED
         gone.cancel()
         if getting not in done:
@@ -137,7 +147,7 @@ class WebsocketConnection:
             await self.send({"type": "websocket.close", "code": _close_code(reply.get("close"))})
             return REFUSED
         logger.error("invalid answer to websocket.connect for %s: %r", self.where, reply)
-        await self.send({"type": "websocket.close", "code": 1011})
+        await self.send({"type": "websocket.close", "code": INTERNAL_ERROR})
         return REFUSED
 
     async def _apply(self, reply: dict[str, Any], accept_only: bool = False) -> bool:
@@ -171,13 +181,13 @@ class WebsocketConnection:
             if isinstance(result, Exception):
                 logger.error("WebSocket %s failed", self.where, exc_info=result)
                 with contextlib.suppress(Exception):
-                    await self._close(1011)
+                    await self._close(INTERNAL_ERROR)
 
     async def _from_client(self) -> None:
         while True:
             event = await self.receive()
             if event["type"] == "websocket.disconnect":
-                self.close_code = event.get("code", 1006)
+                self.close_code = event.get("code", ABNORMAL_CLOSURE)
                 return
             if event["type"] != "websocket.receive":
                 continue
@@ -219,9 +229,9 @@ class WebsocketConnection:
         try:
             await self.send({"type": "websocket.close", "code": code})
         except Exception:
-            if code == 1000 or 3000 <= code <= 4999:
+            if is_application_code(code):
                 raise
-            self.close_code = 4000 + code % 1000
+            self.close_code = daphne_safe(code)
             logger.info(
                 "the server refused close code %d for %s; sent %d instead",
                 code,
@@ -231,6 +241,6 @@ class WebsocketConnection:
             await self.send({"type": "websocket.close", "code": self.close_code})
 
 
-def _client(scope: dict[str, Any]) -> str:
+def _client(scope: Scope) -> str:
     client = scope.get("client")
     return f"{client[0]}:{client[1]}" if client else "-"

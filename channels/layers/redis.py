@@ -24,21 +24,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import math
-import random
-import threading
 import time
-import weakref
-from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+from ..concurrency import LoopThread
 from ..exceptions import ChannelLayerUnavailable
 from . import envelope
 from .base import BaseChannelLayer, Message, Received
 from .codec import decode_message
 from .names import check_channel_name, check_group_name, check_receive_names, queue_name
+from .patience import backoff
+from .popped import OrphanedPops, Popped, PoppedMessages, blocking_pop, shuffled
 from .shards import POP_SLICE, HostSpec, Shard, redis, shard_index
 
 logger = logging.getLogger("channels.layers.redis")
@@ -49,19 +49,6 @@ _UNREACHABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 def _pop_timeout(deadline: float) -> float:
     # Redis reads a timeout that rounds to 0 ms as "block forever": never send one.
     return max(0.01, round(min(deadline - time.monotonic(), POP_SLICE), 3))
-
-
-#: Most elements one pop takes from a process-specific queue.
-BULK_POP = 64
-
-
-def _shuffled(keys: list[str]) -> list[str]:
-    # Redis serves the first non-empty key it is given: shuffle so no channel starves.
-    return keys if len(keys) == 1 else random.sample(keys, len(keys))
-
-
-def _backoff(failures: int) -> float:
-    return float(min(0.1 * 2 ** (failures - 1), 2.0))
 
 
 class RedisChannelLayer(BaseChannelLayer):
@@ -130,17 +117,12 @@ class RedisChannelLayer(BaseChannelLayer):
             envelope.Encryptor(symmetric_encryption_keys) if symmetric_encryption_keys else None
         )
         self._ttl = math.ceil(self.expiry) + 1
-        # Messages popped but not yet returned: the rest of a group copy for several members
-        # of one prefix, or pops that finished after their receive had its answer.
-        self._buffer: dict[str, deque[tuple[str, float, bytes]]] = {}
-        self._buffer_lock = threading.Lock()
-        # Per event loop: blocking pops left running by receives that ended, by their keys.
-        self._inflight: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, dict[tuple[Any, ...], asyncio.Task[Any]]
-        ] = weakref.WeakKeyDictionary()
+        # Messages popped but not yet returned, and pops that outlived their receive.
+        self._popped = PoppedMessages(self.prefix, self._decoded, self.count)
+        self._orphans = OrphanedPops(self._popped)
         self._outages: dict[int, int] = {}
-        self._portal: tuple[asyncio.AbstractEventLoop, threading.Thread] | None = None
-        self._portal_lock = threading.Lock()
+        # Sync receives that block on several shards at once use the async implementation.
+        self._portal = LoopThread("channels-redis-receive")
 
     # -- shared pure parts ------------------------------------------------------------------
 
@@ -216,13 +198,14 @@ class RedisChannelLayer(BaseChannelLayer):
             logger.warning(
                 "Redis (%s) unreachable, retrying with backoff: %s", shard.description, exc
             )
-        return _backoff(failures)
+        # Reconnection attempts during an outage: 0.1 s, doubling, at most 2 s apart.
+        return backoff(failures - 1, first=0.1, longest=2.0)
 
     def _recovered(self, shard: Shard) -> None:
         if self._outages.pop(id(shard), 0):
             logger.warning("Redis (%s) reachable again", shard.description)
 
-    # -- popped messages: to the receive that popped them, the rest to a local buffer -------
+    # -- decoding what was popped ------------------------------------------------------------
 
     def _decoded(self, channel: str, body: bytes) -> Received | None:
         try:
@@ -232,64 +215,6 @@ class RedisChannelLayer(BaseChannelLayer):
             return None
         self.count("messages_received")
         return channel, message
-
-    def _accept(self, key: bytes, element: bytes) -> Received | None:
-        """A popped element for the receive that popped it: the message of its first channel;
-        the other members of a group copy wait in the buffer. None if it expired."""
-        first = self._buffer_element(key, element, skip=1)
-        return None if first is None else self._decoded(*first)
-
-    def _accept_pop(self, reply: list[Any] | None) -> Received | None:
-        """:meth:`_accept` for what the ``pop`` script returned: [key, element, expired]."""
-        if not reply:
-            return None
-        if reply[2]:
-            self.count("messages_expired", int(reply[2]))
-        return None if reply[0] is None else self._accept(reply[0], reply[1])
-
-    def _deposit(self, key: bytes, element: bytes) -> None:
-        """Keep a popped element whose receive is gone, for the next receive."""
-        self._buffer_element(key, element, skip=0)
-
-    def _buffer_element(self, key: bytes, element: bytes, skip: int) -> tuple[str, bytes] | None:
-        """Buffer the element's channels after the first ``skip``; return the first one's
-        (channel, body) when skipped. None if the element has expired."""
-        queue = key.decode("ascii")[len(self.prefix) :]
-        expires_at, names, body = envelope.unpack(queue, element)
-        if expires_at <= time.time():
-            self.count("messages_expired", len(names))
-            return None
-        if len(names) > skip:
-            with self._buffer_lock:
-                self._buffer.setdefault(queue, deque()).extend(
-                    (name, expires_at, body) for name in names[skip:]
-                )
-        return (names[0], body) if skip else None
-
-    def _take(self, queues: list[str]) -> Received | None:
-        """The next buffered message for one of ``queues``, if any."""
-        while self._buffer:
-            with self._buffer_lock:
-                found = self._take_locked(queues)
-            if found is None:
-                return None
-            received = self._decoded(*found)
-            if received is not None:
-                return received
-        return None
-
-    def _take_locked(self, queues: list[str]) -> tuple[str, bytes] | None:
-        now = time.time()
-        for queue in _shuffled(queues):
-            pending = self._buffer.get(queue)
-            while pending:
-                channel, expires_at, body = pending.popleft()
-                if not pending:
-                    del self._buffer[queue]
-                if expires_at > now:
-                    return channel, body
-                self.count("messages_expired")
-        return None
 
     # -- channels ---------------------------------------------------------------------------
 
@@ -309,32 +234,32 @@ class RedisChannelLayer(BaseChannelLayer):
         self, channels: Iterable[str], block: bool = False, timeout: float | None = None
     ) -> Received:
         queues = check_receive_names(channels)
-        found = self._take(queues)
+        found = self._popped.take(queues)
         if found is not None:
             return found
         by_shard = self._by_shard(queues)
         if not block:
             for shard, keys in by_shard:
                 with self._reaching(shard):
-                    reply = shard.run("pop", _shuffled(keys), [time.time()])
-                found = self._accept_pop(reply)
+                    reply = shard.run("pop", shuffled(keys), [time.time()])
+                found = self._popped.accept_script_pop(reply)
                 if found is not None:
                     return found
             return None, None
         if len(by_shard) > 1:
-            received: Received = self._in_portal(self.areceive(queues, True, timeout))
+            received: Received = self._portal.run(self.areceive(queues, True, timeout))
             return received
         shard, keys = by_shard[0]
         deadline = time.monotonic() + (self.block_timeout if timeout is None else timeout)
         while time.monotonic() < deadline:
             try:
-                reply = shard.blocking_client.blpop(_shuffled(keys), timeout=_pop_timeout(deadline))
+                reply = shard.blocking_client.blpop(shuffled(keys), timeout=_pop_timeout(deadline))
             except _UNREACHABLE as exc:
                 time.sleep(min(self._outage(shard, exc), max(0.0, deadline - time.monotonic())))
                 continue
             self._recovered(shard)
             if reply is not None:
-                found = self._accept(*reply)
+                found = self._popped.accept(*reply)
                 if found is not None:
                     return found
         return None, None
@@ -343,13 +268,13 @@ class RedisChannelLayer(BaseChannelLayer):
         self, channels: Iterable[str], block: bool = False, timeout: float | None = None
     ) -> Received:
         queues = check_receive_names(channels)
-        found = self._take(queues)
+        found = self._popped.take(queues)
         if found is not None:
             return found
         by_shard = self._by_shard(queues)
         if not block:
             for shard, keys in by_shard:
-                found = self._accept_pop(await self._pop_now(shard, keys))
+                found = self._popped.accept_script_pop(await self._pop_now(shard, keys))
                 if found is not None:
                     return found
             return None, None
@@ -360,15 +285,17 @@ class RedisChannelLayer(BaseChannelLayer):
                 for shard, keys in by_shard:
                     ident = (id(shard), *sorted(keys))
                     if ident not in pops:
-                        pops[ident] = self._blocking_pop(ident, shard, keys, deadline)
+                        pops[ident] = self._orphans.adopt_or_start(
+                            ident, functools.partial(self._blpop, shard, keys, deadline)
+                        )
                 await asyncio.wait(pops.values(), return_when=asyncio.FIRST_COMPLETED)
                 for ident, task in list(pops.items()):
                     if task.done():
                         del pops[ident]
-                        found = self._accept_popped(task.result())
+                        found = self._popped.accept_popped(task.result())
                         if found is not None:
                             return found
-                found = self._take(queues)
+                found = self._popped.take(queues)
                 if found is not None:
                     return found
             return None, None
@@ -376,134 +303,31 @@ class RedisChannelLayer(BaseChannelLayer):
             # Pops still running (or done but not read) when this receive returns or is
             # cancelled: what they pop is kept for the next receive, never lost.
             for ident, task in pops.items():
-                self._orphan(ident, task)
+                self._orphans.orphan(ident, task)
 
     async def _pop_now(self, shard: Shard, keys: list[str]) -> list[Any] | None:
         """Run the non-blocking ``pop`` script; if this receive is cancelled meanwhile, what
         the script popped is kept in the buffer."""
-        task = asyncio.ensure_future(shard.arun("pop", _shuffled(keys), [time.time()]))
+        task = asyncio.ensure_future(shard.arun("pop", shuffled(keys), [time.time()]))
         try:
             with self._reaching(shard):
                 reply: list[Any] | None = await asyncio.shield(task)
             return reply
         except asyncio.CancelledError:
-            task.add_done_callback(self._deposit_late_pop)
+            task.add_done_callback(self._popped.deposit_script_pop)
             raise
 
-    def _deposit_late_pop(self, task: asyncio.Future[Any]) -> None:
-        if not task.cancelled() and task.exception() is None and task.result():
-            reply = task.result()
-            if reply[0] is not None:
-                self._deposit(reply[0], reply[1])
-
-    def _blocking_pop(
-        self, ident: tuple[Any, ...], shard: Shard, keys: list[str], deadline: float
-    ) -> asyncio.Task[Any]:
-        """A blocking pop on ``keys`` for one receive: adopts a pop on the same keys left
-        running by an earlier receive, so cancelled receives never pile up connections."""
-        loop = asyncio.get_running_loop()
-        orphans = self._inflight.setdefault(loop, {})
-        task = orphans.pop(ident, None)
-        if task is None:
-            task = loop.create_task(self._blpop(shard, keys, deadline))
-        # A done orphan is adopted too: its "deposit unless adopted" callback may not have
-        # run yet, and this receive now owns whatever it popped.
-        return task
-
-    def _orphan(self, ident: tuple[Any, ...], task: asyncio.Task[Any]) -> None:
-        if task.done():
-            self._deposit_blpop(task)
-            return
-        orphans = self._inflight.setdefault(asyncio.get_running_loop(), {})
-        previous = orphans.get(ident)
-        if previous is not None and previous is not task:
-            # Two receives on the same keys ended at once: keep the first for adoption,
-            # the second deposits whatever it pops.
-            task.add_done_callback(self._deposit_blpop)
-            return
-        orphans[ident] = task
-
-        def unless_adopted(done: asyncio.Task[Any]) -> None:
-            if orphans.get(ident) is done:
-                del orphans[ident]
-                self._deposit_blpop(done)
-
-        task.add_done_callback(unless_adopted)
-
-    def _accept_popped(self, popped: tuple[bytes, list[bytes]] | None) -> Received | None:
-        """The first live message of a blocking pop's elements for its receive; the rest,
-        in order, wait in the buffer (per-channel order is kept)."""
-        if popped is None:
-            return None
-        key, elements = popped
-        for index, element in enumerate(elements):
-            found = self._accept(key, element)
-            if found is not None:
-                for later in elements[index + 1 :]:
-                    self._deposit(key, later)
-                return found
-        return None
-
-    def _deposit_blpop(self, task: asyncio.Task[Any]) -> None:
-        if not task.cancelled() and task.exception() is None and task.result() is not None:
-            key, elements = task.result()
-            for element in elements:
-                self._deposit(key, element)
-
-    async def _blpop(
-        self, shard: Shard, keys: list[str], deadline: float
-    ) -> tuple[bytes, list[bytes]] | None:
-        """One blocking pop: ``(key, elements)``, or None on timeout (or after a backoff
-        pause during an outage).
-
-        Process-specific queues have one reader, this process, so everything waiting there
-        is taken in one round trip (BLMPOP, Redis 7+): an interface server under load gets
-        many replies per pop. Other queues give one element a pop, so that no worker takes
-        what another could run.
-        """
-        client = shard.for_loop().blocking
-        timeout = _pop_timeout(deadline)
+    async def _blpop(self, shard: Shard, keys: list[str], deadline: float) -> Popped:
+        """One blocking pop (see :func:`~channels.layers.popped.blocking_pop`), or None on
+        timeout or after a backoff pause during an outage."""
         try:
-            if shard.bulk_pops and all(key.endswith("!") for key in keys):
-                try:
-                    reply = await client.execute_command(
-                        "BLMPOP",
-                        timeout,
-                        len(keys),
-                        *_shuffled(keys),
-                        "LEFT",
-                        "COUNT",
-                        BULK_POP,
-                    )
-                except redis.exceptions.ResponseError as exc:
-                    if "unknown command" not in str(exc).lower():
-                        raise
-                    shard.bulk_pops = False  # Redis before 7: one element a pop
-                    reply = None
-                else:
-                    self._recovered(shard)
-                    return None if reply is None else (reply[0], reply[1])
-            popped = await client.blpop(_shuffled(keys), timeout=timeout)
+            popped = await blocking_pop(shard, keys, _pop_timeout(deadline))
         except _UNREACHABLE as exc:
             pause = self._outage(shard, exc)
             await asyncio.sleep(min(pause, max(0.0, deadline - time.monotonic())))
             return None
         self._recovered(shard)
-        return None if popped is None else (popped[0], [popped[1]])
-
-    def _in_portal(self, coroutine: Any) -> Any:
-        """Run a coroutine on this layer's private event loop thread (sync receives that
-        block on several shards at once use the async implementation)."""
-        with self._portal_lock:
-            if self._portal is None:
-                loop = asyncio.new_event_loop()
-                thread = threading.Thread(
-                    target=loop.run_forever, name="channels-redis-receive", daemon=True
-                )
-                thread.start()
-                self._portal = (loop, thread)
-            loop = self._portal[0]
-        return asyncio.run_coroutine_threadsafe(coroutine, loop).result()
+        return popped
 
     # -- groups -----------------------------------------------------------------------------
 
@@ -573,8 +397,7 @@ class RedisChannelLayer(BaseChannelLayer):
         return "".join("\\" + c if c in "*?[]\\" else c for c in self.prefix) + "*"
 
     def flush(self) -> None:
-        with self._buffer_lock:
-            self._buffer.clear()
+        self._popped.clear()
         for shard in self.shards:
             with self._reaching(shard):
                 batch = []
@@ -587,8 +410,7 @@ class RedisChannelLayer(BaseChannelLayer):
                     shard.client.unlink(*batch)
 
     async def aflush(self) -> None:
-        with self._buffer_lock:
-            self._buffer.clear()
+        self._popped.clear()
         for shard in self.shards:
             client = shard.for_loop().plain
             with self._reaching(shard):
@@ -625,23 +447,14 @@ class RedisChannelLayer(BaseChannelLayer):
         return self._statistics(queue, length, head)
 
     def close(self) -> None:
-        with self._portal_lock:
-            portal, self._portal = self._portal, None
-        if portal is not None:
-            loop, thread = portal
-            closing = asyncio.run_coroutine_threadsafe(self._close_loop_clients(), loop)
-            with contextlib.suppress(Exception):
-                closing.result(timeout=POP_SLICE + 1)
-            loop.call_soon_threadsafe(loop.stop)
-            thread.join(timeout=POP_SLICE + 1)
-            loop.close()
+        self._portal.close(self._close_loop_clients, timeout=POP_SLICE + 1)
         for shard in self.shards:
             shard.close()
 
     async def _close_loop_clients(self) -> None:
         """Stop the running loop's pops and close its async clients. A pop cancelled here
         may lose the one message it was taking: call this only when shutting down."""
-        tasks = list(self._inflight.pop(asyncio.get_running_loop(), {}).values())
+        tasks = self._orphans.release_loop()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

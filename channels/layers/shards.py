@@ -141,11 +141,13 @@ class Shard:
     def _sync_client(self, socket_timeout: float, pops: bool) -> Any:
         options = self._options_with(socket_timeout, Retry(NoBackoff(), 0))
         if self._service is not None:
-            sentinel = redis.sentinel.Sentinel(  # type: ignore[no-untyped-call]
+            # Typed loosely: redis-py 7 leaves these calls untyped, redis-py 8 types them.
+            sentinel_class: Any = redis.sentinel.Sentinel
+            sentinel = sentinel_class(
                 self._sentinels, sentinel_kwargs=self._sentinel_kwargs or None
             )
             self._sync_sentinels.append(sentinel)
-            return sentinel.master_for(  # type: ignore[no-untyped-call]
+            return sentinel.master_for(
                 self._service, max_connections=MAX_POP_CONNECTIONS, **options
             )
         return redis.Redis(connection_pool=self._pool(redis, options, pops))
@@ -153,7 +155,8 @@ class Shard:
     def _async_client(self, socket_timeout: float, sentinels: list[Any], pops: bool) -> Any:
         options = self._options_with(socket_timeout, redis.asyncio.retry.Retry(NoBackoff(), 0))
         if self._service is not None:
-            sentinel = redis.asyncio.sentinel.Sentinel(  # type: ignore[no-untyped-call]
+            async_sentinel_class: Any = redis.asyncio.sentinel.Sentinel
+            sentinel = async_sentinel_class(
                 self._sentinels, sentinel_kwargs=self._sentinel_kwargs or None
             )
             sentinels.append(sentinel)

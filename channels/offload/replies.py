@@ -9,12 +9,10 @@ an error in the log, since nobody is reading it any more.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from typing import Any
 
-from ..exceptions import ChannelFull
+from ..layers.patience import asend_patiently, send_patiently
 
 logger = logging.getLogger("channels.offload")
 
@@ -55,38 +53,19 @@ def _gave_up(name: str, patience: float) -> None:
 async def asend_reply(message: Any, reply: Reply, patience: float = REPLY_PATIENCE) -> bool:
     """Send one reply message for ``message`` now; False if its channel stayed full."""
     layer, name = reply_target(message)
-    deadline = time.monotonic() + patience
-    delay = 0.005
-    while True:
-        try:
-            await layer.asend(name, reply)
-            return True
-        except ChannelFull:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                _gave_up(name, patience)
-                return False
-            # A backoff, not synchronisation: the interface server drains the channel.
-            await asyncio.sleep(min(delay, remaining))
-            delay = min(delay * 2, 0.25)
+    if await asend_patiently(layer.asend, name, reply, patience=patience):
+        return True
+    _gave_up(name, patience)
+    return False
 
 
 def send_reply(message: Any, reply: Reply, patience: float = REPLY_PATIENCE) -> bool:
     """Sync :func:`asend_reply`, for consumers running in a worker thread."""
     layer, name = reply_target(message)
-    deadline = time.monotonic() + patience
-    delay = 0.005
-    while True:
-        try:
-            layer.send(name, reply)
-            return True
-        except ChannelFull:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                _gave_up(name, patience)
-                return False
-            time.sleep(min(delay, remaining))
-            delay = min(delay * 2, 0.25)
+    if send_patiently(layer.send, name, reply, patience=patience):
+        return True
+    _gave_up(name, patience)
+    return False
 
 
 def plain_reply(status: int, text: str, headers: list[list[bytes]] | None = None) -> Reply:

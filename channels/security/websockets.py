@@ -31,6 +31,7 @@ from typing import Any
 
 from asgiref.sync import iscoroutinefunction
 
+from ..closecodes import POLICY_VIOLATION
 from ..exceptions import DenyConnection
 from ..message import Message
 from .origins import Origin, host_allowed, origin_header, parse_origin
@@ -132,7 +133,7 @@ async def _asgi_call(self: BaseOriginValidator, scope: Any, receive: Any, send: 
         return await self.target(scope, receive, send)  # type: ignore[no-any-return]
     first = await receive()
     if first["type"] == "websocket.connect" and not self.allows(scope, scope.get("headers")):
-        await send({"type": "websocket.close", "code": 1008})  # before accept: HTTP 403
+        await send({"type": "websocket.close", "code": POLICY_VIOLATION})  # before accept: HTTP 403
         return None
     replayed = False
 

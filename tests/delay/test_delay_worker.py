@@ -17,6 +17,7 @@ from django.utils import timezone
 from channels.delay.models import DelayedMessage, InvalidDelayMessage
 from channels.delay.worker import Worker
 from channels.layers.inmemory import InMemoryChannelLayer
+from tests.deadlines import next_message
 
 pytestmark = pytest.mark.usefixtures("delay_installed")
 
@@ -47,13 +48,7 @@ def running(layer: Any, **options: Any) -> Iterator[Worker]:
 
 
 def receive(layer: Any, channel: str, timeout: float = 5.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        remaining = deadline - time.monotonic()
-        assert remaining > 0, f"nothing arrived on {channel!r} within {timeout} s"
-        name, message = layer.receive([channel], block=True, timeout=remaining)
-        if name is not None:
-            return message
+    return next_message(layer, channel, timeout)
 
 
 # -- the model --------------------------------------------------------------------------------

@@ -12,6 +12,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test.utils import override_settings
 
+from tests.deadlines import receive_within
+
 from .conftest import READY_LINE, DelaySite, wait_until
 
 pytestmark = pytest.mark.redis
@@ -22,13 +24,7 @@ TOLERANCE = 0.1
 
 def receive(layer: Any, channels: list[str], timeout: float) -> tuple[str, dict[str, Any]]:
     """The next message on ``channels``; fails the test after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        remaining = deadline - time.monotonic()
-        assert remaining > 0, f"nothing arrived on {channels!r} within {timeout} s"
-        channel, message = layer.receive(channels, block=True, timeout=remaining)
-        if channel is not None:
-            return channel, message
+    return receive_within(layer, channels, timeout)
 
 
 def delay_message(channel: str, milliseconds: int, content: dict[str, Any]) -> dict[str, Any]:

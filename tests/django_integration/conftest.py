@@ -16,6 +16,7 @@ from django.test.utils import override_settings
 from channels.asgi import ChannelLayerWrapper, channel_layers
 from channels.signals import worker_ready
 from channels.worker import Worker
+from tests.deadlines import receive_within
 
 ROUTING = "tests.project.routing.channel_routing"
 INMEMORY = "channels.layers.inmemory.InMemoryChannelLayer"
@@ -78,13 +79,7 @@ def new_notify(layer: Any) -> tuple[str, str]:
 
 def receive(layer: Any, prefix: str, timeout: float = 10.0) -> tuple[str, dict[str, Any]]:
     """The next message under ``prefix``; fails the test after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        remaining = deadline - time.monotonic()
-        assert remaining > 0, f"nothing arrived on {prefix!r} within {timeout} s"
-        channel, message = layer.receive([prefix], block=True, timeout=remaining)
-        if channel is not None:
-            return channel, message
+    return receive_within(layer, prefix, timeout)
 
 
 def receive_many(layer: Any, prefix: str, count: int, timeout: float = 10.0) -> list[dict]:

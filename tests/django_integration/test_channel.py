@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from channels import Channel, Group
-from channels import message as message_module
+from channels import pending as pending_module
 from channels.exceptions import ChannelFull
 from channels.layers import InMemoryChannelLayer
 from channels.message import Message, pending_message_store
@@ -139,8 +139,7 @@ async def test_group_async_twins(layer: InMemoryChannelLayer) -> None:
 def test_a_flush_retries_a_full_channel_then_fails_loudly(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(message_module, "FLUSH_RETRY_FOR", 0.3)
-    monkeypatch.setattr(message_module, "FLUSH_RETRY_EVERY", 0.05)
+    monkeypatch.setattr(pending_module, "FLUSH_RETRY_FOR", 0.3)
     layer = InMemoryChannelLayer(capacity=1)
     layer.send("full", {"n": 0})
     consumer_started.send(sender=None)
@@ -155,7 +154,6 @@ def test_a_flush_retries_a_full_channel_then_fails_loudly(
 def test_a_flush_gets_through_once_the_channel_drains(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(message_module, "FLUSH_RETRY_EVERY", 0.02)
     layer = InMemoryChannelLayer(capacity=1)
     layer.send("full", {"n": 0})
     consumer_started.send(sender=None)

@@ -44,24 +44,12 @@ def redis_layer(redis_url: str, prefix: str, capacity: int = 100) -> Any:
 
 
 @pytest.fixture(scope="module")
-def module_redis_url() -> str:
-    import os
-
-    from tests.layers.redis_servers import answers_ping
-
-    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379"
-    if not answers_ping(url):
-        pytest.skip(f"no Redis at {url!r}")
-    return url
-
-
-@pytest.fixture(scope="module")
-def site(module_redis_url: str) -> Iterator[tuple[Any, RunworkerProcess]]:
+def site(redis_url: str) -> Iterator[tuple[Any, RunworkerProcess]]:
     """One runworker process (2 threads) and the interface-server side's layer, on a prefix of
     their own that is flushed afterwards."""
     prefix = f"test:worker:{uuid.uuid4().hex}:"
-    layer = redis_layer(module_redis_url, prefix, capacity=1000)
-    with RunworkerProcess(prefix, module_redis_url, "-v", "2", "--threads", "2") as worker:
+    layer = redis_layer(redis_url, prefix, capacity=1000)
+    with RunworkerProcess(prefix, redis_url, "-v", "2", "--threads", "2") as worker:
         try:
             worker.wait_ready()
             yield layer, worker

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import secrets
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -21,6 +20,7 @@ from django.test.utils import override_settings
 from channels.asgi import channel_layers
 from channels.signals import worker_ready
 from channels.worker import Worker
+from tests import deadlines
 
 INMEMORY = "channels.layers.inmemory.InMemoryChannelLayer"
 DEADLINE = 10.0
@@ -70,13 +70,7 @@ def serve() -> Callable[..., Any]:
 
 def next_message(layer: Any, channel: str, timeout: float = DEADLINE) -> dict[str, Any]:
     """The next message on ``channel`` (a plain or ``prefix!`` name) within ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        remaining = deadline - time.monotonic()
-        assert remaining > 0, f"nothing arrived on {channel!r} within {timeout} s"
-        name, message = layer.receive([channel], block=True, timeout=remaining)
-        if name is not None:
-            return message
+    return deadlines.next_message(layer, channel, timeout)
 
 
 class Socket:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
@@ -18,6 +17,7 @@ import pytest
 
 from channels.layers.redis import RedisChannelLayer
 from tests.daphne_server import DaphneServer
+from tests.deadlines import anext_message
 
 #: How long the worker (the test) waits for a message the bridge should have sent.
 RECEIVE_DEADLINE = 10.0
@@ -78,12 +78,4 @@ async def next_message(
     layer: RedisChannelLayer, channel: str, deadline: float = RECEIVE_DEADLINE
 ) -> dict[str, Any]:
     """The next message on ``channel``; fails the test if none arrives within ``deadline``."""
-    started = time.monotonic()
-    name, message = await layer.areceive([channel], block=True, timeout=deadline)
-    if name is None:
-        pytest.fail(
-            f"nothing arrived on {channel!r} within {time.monotonic() - started:.1f} s",
-            pytrace=False,
-        )
-    assert message is not None
-    return message
+    return await anext_message(layer, channel, deadline)

@@ -3,7 +3,6 @@ helpers that play the interface server's side of a reply channel."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -12,6 +11,7 @@ import pytest
 from channels.layers.inmemory import InMemoryChannelLayer
 from channels.message import Message
 from channels.offload.client import aclose_client
+from tests.deadlines import anext_message
 
 from .upstream import Upstream
 
@@ -45,10 +45,7 @@ def handed_over(layer: Any, channel: str, **content: Any) -> tuple[Message, str]
 
 async def next_reply(layer: Any, reply: str, deadline: float = REPLY_DEADLINE) -> dict[str, Any]:
     """The next reply on ``reply``; fails after ``deadline`` seconds."""
-    started = time.monotonic()
-    name, message = await layer.areceive([reply], block=True, timeout=deadline)
-    assert name is not None, f"no reply on {reply!r} within {time.monotonic() - started:.1f} s"
-    return message
+    return await anext_message(layer, reply, deadline)
 
 
 async def whole_response(

@@ -5,7 +5,6 @@ upstream HTTP server on loopback."""
 from __future__ import annotations
 
 import json
-import os
 import socket
 import time
 import uuid
@@ -17,7 +16,6 @@ import pytest
 from channels.layers.redis import RedisChannelLayer
 from tests.django_integration.conftest import http_request, read_response, receive
 from tests.django_integration.runworker_process import RunworkerProcess
-from tests.layers.redis_servers import answers_ping
 
 from .upstream import Upstream
 
@@ -51,27 +49,19 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def module_redis_url() -> str:
-    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379"
-    if not answers_ping(url):
-        pytest.skip(f"no Redis at {url!r}")
-    return url
-
-
-@pytest.fixture(scope="module")
 def upstream() -> Iterator[Upstream]:
     with Upstream() as server:
         yield server
 
 
 @pytest.fixture(scope="module")
-def site(module_redis_url: str, upstream: Upstream) -> Iterator[tuple[Any, RunworkerProcess]]:
+def site(redis_url: str, upstream: Upstream) -> Iterator[tuple[Any, RunworkerProcess]]:
     """ONE runworker with ONE sync thread, serving views and offload consumers alike."""
     prefix = f"test:offload:{uuid.uuid4().hex}:"
-    layer = RedisChannelLayer(hosts=[module_redis_url], prefix=prefix, capacity=CAPACITY)
+    layer = RedisChannelLayer(hosts=[redis_url], prefix=prefix, capacity=CAPACITY)
     env = site_env(upstream, free_port())
     args = ("-v", "2", "--threads", "1", "--max-concurrency", "1000")
-    with start_worker(prefix, module_redis_url, env, *args) as worker:
+    with start_worker(prefix, redis_url, env, *args) as worker:
         try:
             worker.wait_ready()
             yield layer, worker
@@ -188,20 +178,20 @@ def test_a_plain_http_consumer_hands_its_message_on(site: Any) -> None:
 
 @pytest.mark.redis
 def test_a_dedicated_offload_worker_serves_the_offloaded_work(
-    module_redis_url: str, upstream: Upstream
+    redis_url: str, upstream: Upstream
 ) -> None:
     prefix = f"test:offload:{uuid.uuid4().hex}:"
-    layer = RedisChannelLayer(hosts=[module_redis_url], prefix=prefix, capacity=CAPACITY)
+    layer = RedisChannelLayer(hosts=[redis_url], prefix=prefix, capacity=CAPACITY)
     env = site_env(upstream, free_port())
     views = start_worker(
         prefix,
-        module_redis_url,
+        redis_url,
         env,
         *("-v", "2", "--threads", "1", "--exclude-channels", "channels.offload.*"),
     )
     offloader = start_worker(
         prefix,
-        module_redis_url,
+        redis_url,
         env,
         *("-v", "2", "--only-channels", "channels.offload.*", "--max-concurrency", "1000"),
     )

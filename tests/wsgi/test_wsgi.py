@@ -18,7 +18,6 @@ from channels.layers.inmemory import InMemoryChannelLayer
 from channels.message import Message
 from channels.wsgi import WsgiConsumer
 from tests.django_integration.runworker_process import RunworkerProcess
-from tests.layers.redis_servers import answers_ping
 from tests.offload.daphne_process import ProjectDaphne
 
 from .app import application
@@ -28,11 +27,9 @@ ROUTING = {"CHANNELS_TEST_ROUTING": "tests.wsgi.app.channel_routing"}
 
 
 @pytest.fixture(scope="module")
-def served() -> Iterator[str]:
+def served(redis_url: str) -> Iterator[str]:
     """The base URL of daphne relaying to one runworker whose routing is the WSGI app."""
-    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379"
-    if not answers_ping(url):
-        pytest.skip(f"no Redis at {url!r}")
+    url = redis_url
     prefix = f"test:wsgi:{uuid.uuid4().hex}:"
     with pytest.MonkeyPatch.context() as patch:
         for name, value in ROUTING.items():

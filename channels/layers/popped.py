@@ -1,0 +1,225 @@
+"""The Redis layer's receive machinery: where popped messages go, and blocking pops that
+outlive the receive that started them.
+
+A pop can take more than its receive returns: a group copy stored once for several members
+of one process prefix, a bulk pop of a process-specific queue, or a pop that finished after
+its receive was cancelled or had its answer. None of that may be lost or reordered, so:
+
+* :class:`PoppedMessages` hands a pop's first live message to the receive that popped it
+  and keeps the rest, in order, for the next receive (per queue, with their expiry);
+* :class:`OrphanedPops` keeps a blocking pop left running by a receive that ended, per
+  event loop and keys, so the next receive on the same keys adopts it instead of opening
+  another connection, and whatever it pops unadopted is deposited, not dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import threading
+import time
+import weakref
+from collections import deque
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from . import envelope
+from .base import Received
+from .shards import Shard, redis
+
+#: What a blocking pop returns: the queue's key and the elements taken, or None on timeout.
+Popped = tuple[bytes, list[bytes]] | None
+PopKey = tuple[Any, ...]
+
+#: Most elements one pop takes from a process-specific queue.
+BULK_POP = 64
+
+
+def shuffled(keys: list[str]) -> list[str]:
+    """``keys`` in random order: Redis serves the first non-empty key it is given, so a
+    fixed order would starve the later channels."""
+    return keys if len(keys) == 1 else random.sample(keys, len(keys))
+
+
+class PoppedMessages:
+    """Popped elements on their way to receives (thread-safe).
+
+    ``decode(channel, body)`` turns a body into ``(channel, message)`` (None if it cannot be
+    decoded); ``count(name, n)`` counts expiries.
+    """
+
+    def __init__(
+        self,
+        prefix: str,
+        decode: Callable[[str, bytes], Received | None],
+        count: Callable[[str, int], None],
+    ) -> None:
+        self.prefix = prefix
+        self.decode = decode
+        self.count = count
+        self._buffer: dict[str, deque[tuple[str, float, bytes]]] = {}
+        self._lock = threading.Lock()
+
+    def accept(self, key: bytes, element: bytes) -> Received | None:
+        """A popped element for the receive that popped it: the message of its first channel;
+        the other members of a group copy wait in the buffer. None if it expired."""
+        first = self._buffer_element(key, element, skip=1)
+        return None if first is None else self.decode(*first)
+
+    def accept_script_pop(self, reply: list[Any] | None) -> Received | None:
+        """:meth:`accept` for what the ``pop`` script returned: [key, element, expired]."""
+        if not reply:
+            return None
+        if reply[2]:
+            self.count("messages_expired", int(reply[2]))
+        return None if reply[0] is None else self.accept(reply[0], reply[1])
+
+    def accept_popped(self, popped: Popped) -> Received | None:
+        """The first live message of a blocking pop's elements for its receive; the rest,
+        in order, wait in the buffer (per-channel order is kept)."""
+        if popped is None:
+            return None
+        key, elements = popped
+        for index, element in enumerate(elements):
+            found = self.accept(key, element)
+            if found is not None:
+                for later in elements[index + 1 :]:
+                    self.deposit(key, later)
+                return found
+        return None
+
+    def deposit(self, key: bytes, element: bytes) -> None:
+        """Keep a popped element whose receive is gone, for the next receive."""
+        self._buffer_element(key, element, skip=0)
+
+    def deposit_script_pop(self, task: asyncio.Future[Any]) -> None:
+        """Done-callback of a ``pop`` script call whose receive was cancelled."""
+        if not task.cancelled() and task.exception() is None and task.result():
+            reply = task.result()
+            if reply[0] is not None:
+                self.deposit(reply[0], reply[1])
+
+    def deposit_popped(self, task: asyncio.Future[Any]) -> None:
+        """Done-callback of a blocking pop that no receive will read."""
+        if not task.cancelled() and task.exception() is None and task.result() is not None:
+            key, elements = task.result()
+            for element in elements:
+                self.deposit(key, element)
+
+    def take(self, queues: list[str]) -> Received | None:
+        """The next buffered message for one of ``queues``, if any."""
+        while self._buffer:
+            with self._lock:
+                found = self._take_locked(queues)
+            if found is None:
+                return None
+            received = self.decode(*found)
+            if received is not None:
+                return received
+        return None
+
+    def clear(self) -> None:
+        """Forget everything buffered (the layer was flushed)."""
+        with self._lock:
+            self._buffer.clear()
+
+    def _buffer_element(self, key: bytes, element: bytes, skip: int) -> tuple[str, bytes] | None:
+        """Buffer the element's channels after the first ``skip``; return the first one's
+        (channel, body) when skipped. None if the element has expired."""
+        queue = key.decode("ascii")[len(self.prefix) :]
+        expires_at, names, body = envelope.unpack(queue, element)
+        if expires_at <= time.time():
+            self.count("messages_expired", len(names))
+            return None
+        if len(names) > skip:
+            with self._lock:
+                self._buffer.setdefault(queue, deque()).extend(
+                    (name, expires_at, body) for name in names[skip:]
+                )
+        return (names[0], body) if skip else None
+
+    def _take_locked(self, queues: list[str]) -> tuple[str, bytes] | None:
+        now = time.time()
+        for queue in shuffled(queues):
+            pending = self._buffer.get(queue)
+            while pending:
+                channel, expires_at, body = pending.popleft()
+                if not pending:
+                    del self._buffer[queue]
+                if expires_at > now:
+                    return channel, body
+                self.count("messages_expired", 1)
+        return None
+
+
+class OrphanedPops:
+    """Blocking pops left running by receives that ended, per event loop and keys."""
+
+    def __init__(self, popped: PoppedMessages) -> None:
+        self.popped = popped
+        self._by_loop: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, dict[PopKey, asyncio.Task[Any]]
+        ] = weakref.WeakKeyDictionary()
+
+    def adopt_or_start(
+        self, ident: PopKey, start: Callable[[], Coroutine[Any, Any, Popped]]
+    ) -> asyncio.Task[Any]:
+        """A blocking pop for one receive: the orphan on the same keys if there is one, so
+        cancelled receives never pile up connections; else a new task running ``start()``."""
+        loop = asyncio.get_running_loop()
+        task = self._by_loop.setdefault(loop, {}).pop(ident, None)
+        # A done orphan is adopted too: its "deposit unless adopted" callback may not have
+        # run yet, and this receive now owns whatever it popped.
+        return task if task is not None else loop.create_task(start())
+
+    def orphan(self, ident: PopKey, task: asyncio.Task[Any]) -> None:
+        """Keep a receive's unfinished pop for adoption; what it pops unadopted is deposited."""
+        if task.done():
+            self.popped.deposit_popped(task)
+            return
+        orphans = self._by_loop.setdefault(asyncio.get_running_loop(), {})
+        previous = orphans.get(ident)
+        if previous is not None and previous is not task:
+            # Two receives on the same keys ended at once: keep the first for adoption,
+            # the second deposits whatever it pops.
+            task.add_done_callback(self.popped.deposit_popped)
+            return
+        orphans[ident] = task
+
+        def unless_adopted(done: asyncio.Task[Any]) -> None:
+            if orphans.get(ident) is done:
+                del orphans[ident]
+                self.popped.deposit_popped(done)
+
+        task.add_done_callback(unless_adopted)
+
+    def release_loop(self) -> list[asyncio.Task[Any]]:
+        """Forget the running loop's orphans and return them (to cancel at shutdown)."""
+        return list(self._by_loop.pop(asyncio.get_running_loop(), {}).values())
+
+
+async def blocking_pop(shard: Shard, keys: list[str], timeout: float) -> Popped:
+    """One blocking pop of ``keys`` on ``shard``: ``(key, elements)``, or None on timeout.
+
+    Process-specific queues have one reader, this process, so everything waiting there is
+    taken in one round trip (BLMPOP, Redis 7+): an interface server under load gets many
+    replies per pop. Other queues give one element a pop, so that no worker takes what
+    another could run. Connection errors propagate.
+    """
+    client = shard.for_loop().blocking
+    if shard.bulk_pops and all(key.endswith("!") for key in keys):
+        try:
+            reply = await client.execute_command(
+                "BLMPOP", timeout, len(keys), *shuffled(keys), "LEFT", "COUNT", BULK_POP
+            )
+        except redis.exceptions.ResponseError as exc:
+            if "unknown command" not in str(exc).lower():
+                raise
+            shard.bulk_pops = False  # Redis before 7: one element a pop
+        else:
+            return None if reply is None else (reply[0], reply[1])
+    popped = await client.blpop(shuffled(keys), timeout=timeout)
+    return None if popped is None else (popped[0], [popped[1]])
+
+
+__all__ = ["BULK_POP", "OrphanedPops", "Popped", "PoppedMessages", "blocking_pop", "shuffled"]
