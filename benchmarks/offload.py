@@ -27,9 +27,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from channels.layers.redis import RedisChannelLayer  # noqa: E402
-from tests.django_integration.runworker_process import RunworkerProcess  # noqa: E402
 from tests.offload.daphne_process import ProjectDaphne  # noqa: E402
 from tests.offload.upstream import Upstream  # noqa: E402
+from tests.runworker_process import RunworkerProcess  # noqa: E402
 
 UPSTREAM_MS = 50
 CONNECTIONS = 32

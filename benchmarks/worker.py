@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from channels.exceptions import ChannelFull  # noqa: E402
 from channels.layers.redis import RedisChannelLayer  # noqa: E402
-from tests.django_integration.runworker_process import RunworkerProcess  # noqa: E402
+from tests.runworker_process import RunworkerProcess  # noqa: E402
 
 MESSAGES = 5000
 SLEEPERS = 1000

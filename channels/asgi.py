@@ -28,6 +28,7 @@ from django.utils.module_loading import import_string
 
 from . import DEFAULT_CHANNEL_LAYER
 from .exceptions import InvalidChannelLayerError
+from .types import Receive, Scope, Send
 
 #: Backend paths of the seeds' era, accepted as names of ours.
 BACKEND_ALIASES = {
@@ -180,7 +181,7 @@ class ChannelLayerWrapper:
             raise AttributeError(name)
         return getattr(self.channel_layer, name)
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """A wrapper is an ASGI application, so ``daphne myproject.asgi:channel_layer`` (the
         seeds' deployment) serves it: each connection goes through the bridge onto this
         layer, configured from the ``CHANNELS_*`` settings."""

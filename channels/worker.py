@@ -54,7 +54,8 @@ class Worker:
     :data:`channels.asgi.channel_layers`, which carries the router).
 
     ``callback(channel, message)`` is called for each routed message before its consumer
-    starts. ``ConsumeLater`` puts a message back at most ``message_retries`` times.
+    starts. What a consumer's exception leads to is the policy of :mod:`channels.reactions`
+    (``ConsumeLater`` puts a message back at most ``message_retries`` times).
     """
 
     def __init__(

@@ -34,6 +34,7 @@ from asgiref.sync import iscoroutinefunction
 from ..closecodes import POLICY_VIOLATION
 from ..exceptions import DenyConnection
 from ..message import Message
+from ..types import Receive, Scope, Send
 from .origins import Origin, host_allowed, origin_header, parse_origin
 
 
@@ -128,7 +129,7 @@ async def _async_call(self: BaseOriginValidator, *args: Any, **kwargs: Any) -> A
     return await self.target(*args, **kwargs)
 
 
-async def _asgi_call(self: BaseOriginValidator, scope: Any, receive: Any, send: Any) -> None:
+async def _asgi_call(self: BaseOriginValidator, scope: Scope, receive: Receive, send: Send) -> None:
     if scope["type"] != "websocket":
         return await self.target(scope, receive, send)  # type: ignore[no-any-return]
     first = await receive()

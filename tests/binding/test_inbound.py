@@ -11,7 +11,7 @@ import pytest
 from channels.message import Message
 from tests.binding.testapp.bindings import NoteBinding, ThingBinding
 from tests.binding.testapp.models import Note, Thing
-from tests.django_integration.conftest import running_worker
+from tests.workers import running_worker
 
 from .conftest import Client
 

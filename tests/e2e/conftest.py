@@ -35,8 +35,8 @@ import pytest
 import redis
 
 from tests.conftest import delete_keys_under
-from tests.django_integration.runworker_process import READY_LINE
 from tests.processes import OutputProcess
+from tests.runworker_process import READY_LINE
 
 ROOT = Path(__file__).resolve().parents[2]
 

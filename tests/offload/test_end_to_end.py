@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from channels.layers.redis import RedisChannelLayer
-from tests.django_integration.conftest import http_request, read_response, receive
-from tests.django_integration.runworker_process import RunworkerProcess
+from tests.runworker_process import RunworkerProcess
+from tests.workers import http_request, read_response, receive
 
 from .upstream import Upstream
 

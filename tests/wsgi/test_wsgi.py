@@ -17,8 +17,8 @@ import pytest
 from channels.layers.inmemory import InMemoryChannelLayer
 from channels.message import Message
 from channels.wsgi import WsgiConsumer
-from tests.django_integration.runworker_process import RunworkerProcess
 from tests.offload.daphne_process import ProjectDaphne
+from tests.runworker_process import RunworkerProcess
 
 from .app import application
 

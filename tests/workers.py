@@ -1,5 +1,6 @@
-"""Fixtures for the Django-side tests: a fresh in-memory layer per test, a worker running in a
-thread, and helpers that play the interface server (send DESIGN.md §4 messages, read replies).
+"""Helpers for the worker-side tests (tests/worker, tests/channel, tests/asgi, tests/routing
+and others): a fresh in-memory layer per test, a worker running in a thread, and helpers that
+play the interface server (send the documented messages, read replies).
 """
 
 from __future__ import annotations

@@ -12,8 +12,8 @@ from urllib.parse import urlencode
 import pytest
 from django.core.management import CommandError, call_command
 
-from .conftest import http_request, new_notify, read_response, receive, receive_many, routed
-from .runworker_process import RunworkerProcess
+from tests.runworker_process import RunworkerProcess
+from tests.workers import http_request, new_notify, read_response, receive, receive_many, routed
 
 
 def test_runworker_refuses_the_in_memory_layer() -> None:

@@ -98,7 +98,7 @@ def test_a_bad_regex_is_a_clear_error() -> None:
 
 
 def test_consumers_may_be_dotted_paths() -> None:
-    entry = route("x", "tests.django_integration.test_routing.consumer_b")
+    entry = route("x", "tests.routing.test_routing.consumer_b")
     assert entry.match(msg("x")) == (consumer_b, {})
 
 
@@ -139,7 +139,7 @@ def test_include_takes_a_dotted_path() -> None:
 
 
 def test_dict_routing_maps_channels_to_consumers() -> None:
-    router = Router({"a": "tests.django_integration.test_routing.consumer_a", "b": consumer_b})
+    router = Router({"a": "tests.routing.test_routing.consumer_a", "b": consumer_b})
     assert router.channels == {"a", "b"}
     assert router.match(msg("b")) == (consumer_b, {})
 

@@ -21,8 +21,8 @@ from channels.security.websockets import (
     OriginValidator,
     allowed_hosts_only,
 )
-from tests.django_integration.conftest import receive, running_worker
-from tests.sessions_auth.conftest import reply_channel, ws_message
+from tests.session_fixtures import reply_channel, ws_message
+from tests.workers import receive, running_worker
 
 STEP = 5.0  # seconds any single await of these tests may take
 

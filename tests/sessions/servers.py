@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.daphne_server import DaphneServer
-from tests.django_integration.runworker_process import RunworkerProcess
+from tests.runworker_process import RunworkerProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,8 +32,8 @@ def site_env(prefix: str, redis_url: str, db: Path, **settings: Any) -> dict[str
         "CHANNELS_TEST_CAPACITY": "1000",
         "REDIS_URL": redis_url,
         "CHANNELS_TEST_DB": str(db),
-        "CHANNELS_TEST_ROUTING": "tests.sessions_auth.routing.channel_routing",
-        "CHANNELS_TEST_URLCONF": "tests.sessions_auth.urls",
+        "CHANNELS_TEST_ROUTING": "tests.sessions.routing.channel_routing",
+        "CHANNELS_TEST_URLCONF": "tests.sessions.urls",
         "CHANNELS_TEST_SETTINGS": json.dumps(settings),
     }
 

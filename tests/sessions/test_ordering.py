@@ -16,8 +16,8 @@ from channels.sessions import (
     session_for_reply_channel,
     wait_channel_name,
 )
-from tests.django_integration.conftest import receive_many, running_worker
-from tests.sessions_auth.conftest import reply_channel, ws_message
+from tests.session_fixtures import reply_channel, ws_message
+from tests.workers import receive_many, running_worker
 
 
 def notify_channel(layer: Any) -> tuple[str, str]:

@@ -16,8 +16,7 @@ from channels.exceptions import ConsumeLater, WebsocketCloseException
 from channels.routing import route
 from channels.signals import consumer_finished, consumer_started
 from channels.worker import Worker
-
-from .conftest import (
+from tests.workers import (
     ROUTING,
     http_request,
     new_notify,

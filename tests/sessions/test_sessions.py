@@ -21,9 +21,9 @@ from channels.sessions import (
     http_session,
     session_for_reply_channel,
 )
-from tests.django_integration.conftest import new_notify, receive, running_worker
-from tests.sessions_auth import barrier_sessions
-from tests.sessions_auth.conftest import cookie_headers, reply_channel, ws_message
+from tests.session_fixtures import cookie_headers, reply_channel, ws_message
+from tests.sessions import barrier_sessions
+from tests.workers import new_notify, receive, running_worker
 
 ENGINES = [
     "django.contrib.sessions.backends.db",
@@ -156,7 +156,7 @@ def test_two_workers_creating_one_session_at_once_lose_no_data(layer: Any, tmp_p
         except ConsumeLater:
             outcomes[key] = "later"
 
-    engine = "tests.sessions_auth.barrier_sessions"
+    engine = "tests.sessions.barrier_sessions"
     with override_settings(SESSION_ENGINE=engine, SESSION_FILE_PATH=str(tmp_path)):
         barrier_sessions.BARRIER = threading.Barrier(2)
         try:
@@ -195,7 +195,7 @@ def test_a_worker_keeps_the_channel_session_between_frames(
 
 
 def test_a_decorated_async_consumer_stays_async() -> None:
-    from tests.sessions_auth import consumers
+    from tests.sessions import consumers
 
     assert is_async_consumer(consumers.async_count_frames)
     assert not is_async_consumer(consumers.count_frames)

@@ -18,8 +18,8 @@ from websockets.exceptions import InvalidStatus
 
 from channels.layers.redis import RedisChannelLayer
 from tests.conftest import delete_keys_under
-from tests.sessions_auth.consumers import REPORT
-from tests.sessions_auth.servers import Site, manage, running_site, site_env
+from tests.sessions.consumers import REPORT
+from tests.sessions.servers import Site, manage, running_site, site_env
 
 pytestmark = pytest.mark.redis
 

@@ -23,8 +23,8 @@ from channels.auth import (
 )
 from channels.message import Message
 from channels.sessions import session_for_reply_channel
-from tests.django_integration.conftest import new_notify, receive, running_worker
-from tests.sessions_auth.conftest import cookie_headers, reply_channel, ws_message
+from tests.session_fixtures import cookie_headers, reply_channel, ws_message
+from tests.workers import new_notify, receive, running_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -12,8 +12,7 @@ from channels import DEFAULT_CHANNEL_LAYER
 from channels.asgi import ChannelLayerWrapper, channel_layers, get_channel_layer
 from channels.exceptions import ChannelFull, InvalidChannelLayerError
 from channels.layers import InMemoryChannelLayer
-
-from .conftest import INMEMORY, ROUTING
+from tests.workers import INMEMORY, ROUTING
 
 
 def layers(**aliases: Any) -> Any:

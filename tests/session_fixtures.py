@@ -1,5 +1,6 @@
-"""Fixtures for the session, auth and origin tests: a fresh in-memory layer routed to this
-package's consumers, real Messages for direct consumer calls, and session engines."""
+"""Shared by the session, auth and origin tests (tests/sessions, tests/auth,
+tests/security): a fresh in-memory layer routed to this package's consumers, real Messages
+for direct consumer calls, and session engines."""
 
 from __future__ import annotations
 
@@ -12,16 +13,16 @@ from django.test.utils import override_settings
 
 from channels.asgi import ChannelLayerWrapper, channel_layers
 from channels.message import Message
-from tests.django_integration.conftest import INMEMORY
+from tests.workers import INMEMORY
 
-ROUTING = "tests.sessions_auth.routing.channel_routing"
+ROUTING = "tests.sessions.routing.channel_routing"
 
 _sockets = itertools.count()
 
 
 @pytest.fixture
 def layer() -> Iterator[ChannelLayerWrapper]:
-    """The ``default`` layer: a fresh in-memory one routed to tests/sessions_auth/routing.py."""
+    """The ``default`` layer: a fresh in-memory one routed to tests/sessions/routing.py."""
     config = {"BACKEND": INMEMORY, "ROUTING": ROUTING, "CONFIG": {"capacity": 1000}}
     with override_settings(CHANNEL_LAYERS={"default": config}):
         yield channel_layers["default"]
