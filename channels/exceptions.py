@@ -6,7 +6,8 @@ The tree, in one place::
      ├── ChannelFull                  send() to a channel at capacity; try later
      ├── MessageTooLarge              the encoded message exceeds the layer's size limit
      └── ChannelLayerUnavailable      the backing store (e.g. Redis) cannot be reached;
-                                      also a ConnectionError
+          │                           also a ConnectionError
+          └── ChannelLayerAuthenticationError  the store refused the layer's credentials
     InvalidChannelLayerError          CHANNEL_LAYERS is misconfigured (also a ValueError)
 
     ConsumeLater                      a consumer asks the worker to retry its message later
@@ -66,6 +67,11 @@ class MessageTooLarge(ChannelLayerError):
 
 class ChannelLayerUnavailable(ChannelLayerError, ConnectionError):
     """The layer's backing store could not be reached; nothing was sent or received."""
+
+
+class ChannelLayerAuthenticationError(ChannelLayerUnavailable):
+    """The layer's backing store refused its credentials (a wrong password or user): waiting
+    will not help, the layer's configuration must change."""
 
 
 class InvalidChannelLayerError(ValueError):

@@ -19,6 +19,7 @@ Every entry has ``match(message) -> (consumer, kwargs) | None`` and ``channel_na
 from __future__ import annotations
 
 import inspect
+import logging
 import re
 import threading
 from collections.abc import Callable, Iterable
@@ -30,6 +31,8 @@ from django.utils.module_loading import import_string
 
 from .channel import declared_routes
 from .message import Message
+
+logger = logging.getLogger("channels.routing")
 
 Match = tuple[Callable[..., Any], dict[str, Any]]
 
@@ -265,14 +268,21 @@ class Router:
 
     def check_default(self, http_consumer: Any = None) -> None:
         """Add the default routes, tried after every other entry: ``http.request`` to
-        Django's views (or ``http_consumer``), ``websocket.connect`` accepts,
-        ``websocket.receive`` and ``websocket.disconnect`` do nothing."""
+        Django's views (or ``http_consumer``); ``websocket.connect`` accepts when the routing
+        has no ``websocket.connect`` route at all, and otherwise refuses a socket whose path
+        no route matched (as an unmatched URL gets 404); ``websocket.receive``,
+        ``websocket.disconnect`` and ``http.disconnect`` do nothing."""
         with self._lock:
+            routes_sockets = "websocket.connect" in self.root.channel_names()
             self.defaults = [
                 Route("http.request", http_consumer or view_consumer),
-                Route("websocket.connect", accept_connection),
+                Route(
+                    "websocket.connect",
+                    refuse_unrouted_connection if routes_sockets else accept_connection,
+                ),
                 Route("websocket.receive", null_consumer),
                 Route("websocket.disconnect", null_consumer),
+                Route("http.disconnect", null_consumer),
             ]
             self.channels = self.root.channel_names() | self._default_names()
 
@@ -316,6 +326,17 @@ def accept_connection(message: Message, **kwargs: Any) -> None:
     """Default ``websocket.connect`` consumer: accept every socket."""
     if message.reply_channel is not None:
         message.reply_channel.send({"accept": True})
+
+
+def refuse_unrouted_connection(message: Message, **kwargs: Any) -> None:
+    """Default ``websocket.connect`` consumer of a routing that routes sockets: a path
+    none of its routes matched is refused (HTTP 403 to the handshake)."""
+    logger.warning(
+        "WebSocket refused: no websocket.connect route matches path %r; add a route for it",
+        message.content.get("path"),
+    )
+    if message.reply_channel is not None:
+        message.reply_channel.send({"close": True})
 
 
 def null_consumer(message: Message, **kwargs: Any) -> None:

@@ -51,22 +51,27 @@ def plain_response(status: int, text: str, retry_after: int | None = None) -> li
     ]
 
 
-async def deliver_lifecycle(layer: BaseChannelLayer, channel: str, message: dict[str, Any]) -> bool:
+#: What :func:`deliver_lifecycle` reports: sent, refused as full, or the layer unreachable.
+SENT, FULL, UNREACHABLE = "sent", "full", "unreachable"
+
+
+async def deliver_lifecycle(layer: BaseChannelLayer, channel: str, message: dict[str, Any]) -> str:
     """Send a connect or disconnect message, retrying briefly while the channel is full.
 
     Consumers rely on these (a disconnect removes the socket from its groups), so they are
-    never dropped quietly: a message that still cannot go is logged as an error.
-    Returns whether it was sent.
+    never dropped quietly: a message that still cannot go is logged as an error. Returns
+    :data:`SENT`, :data:`FULL` or :data:`UNREACHABLE`.
     """
     try:
         if await asend_patiently(layer.asend, channel, message, patience=LIFECYCLE_PATIENCE):
-            return True
+            return SENT
         logger.error(
             "LOST %s for %s: the channel stayed full for %.1f s; add workers or raise its capacity",
             channel,
             message.get("reply_channel"),
             LIFECYCLE_PATIENCE,
         )
+        return FULL
     except ChannelLayerError as exc:
         logger.error("LOST %s for %s: %s", channel, message.get("reply_channel"), exc)
-    return False
+        return UNREACHABLE

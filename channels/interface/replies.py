@@ -2,7 +2,8 @@
 
 Every connection gets a process-specific reply channel under this process's prefix
 (``daphne.response.<random>!<random>``). A single task receives on the prefix (one blocking
-receive covers every connection) and hands each message to its connection's queue.
+receive covers every connection) and hands each message to its connection's queue; the
+membership notes among them go to :class:`~channels.interface.memberships.Memberships`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import secrets
 from typing import Any
 
 from ..layers.base import BaseChannelLayer
+from ..layers.membership import NOTE_CHANNEL
+from .memberships import CHECK_INTERVAL, Memberships
 
 logger = logging.getLogger("channels.interface")
 
@@ -30,24 +33,39 @@ class ReplyDispatcher:
     and queue, ``close()`` forgets it. The receive loop starts with the first connection.
     """
 
-    def __init__(self, layer: BaseChannelLayer, base: str = "daphne.response.") -> None:
+    def __init__(
+        self,
+        layer: BaseChannelLayer,
+        base: str = "daphne.response.",
+        check_interval: float = CHECK_INTERVAL,
+    ) -> None:
         self.layer = layer
         self.prefix = f"{base}{secrets.token_urlsafe(9)}!"
         self._queues: dict[str, asyncio.Queue[dict[str, Any]]] = {}
         self._task: asyncio.Task[None] | None = None
+        self._watcher: asyncio.Task[None] | None = None
+        #: The group memberships of this prefix's connections (see memberships.py).
+        self.memberships = Memberships(layer, self._queues.__contains__, check_interval)
+        self._note_channel = self.prefix + NOTE_CHANNEL
+        layer.own_memberships(self.prefix)
 
     def open(self) -> tuple[str, asyncio.Queue[dict[str, Any]]]:
         """A new reply channel name and the queue its replies arrive on."""
         if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._run())
+            loop = asyncio.get_running_loop()
+            self._task = loop.create_task(self._run())
+            if self._watcher is None or self._watcher.done():
+                self._watcher = loop.create_task(self.memberships.watch_store())
         channel = self.layer.new_channel(self.prefix)
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._queues[channel] = queue
         return channel, queue
 
     def close(self, channel: str) -> None:
-        """Forget a connection's reply channel; later replies to it are dropped."""
+        """Forget a connection's reply channel (later replies to it are dropped) and take
+        it out of every group it is in."""
         self._queues.pop(channel, None)
+        self.memberships.release(channel)
 
     @property
     def connections(self) -> int:
@@ -67,6 +85,9 @@ class ReplyDispatcher:
                 continue
             if channel is None or message is None:
                 continue
+            if channel == self._note_channel:
+                self.memberships.noted(message)
+                continue
             queue = self._queues.get(channel)
             if queue is None:
                 logger.debug("dropped a reply for %s: its connection is closed", channel)
@@ -80,8 +101,10 @@ class ReplyDispatcher:
 
     async def stop(self) -> None:
         """Stop the receive loop (at server shutdown)."""
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        for task in (self._task, self._watcher):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._task = self._watcher = None
+        await self.memberships.stop()

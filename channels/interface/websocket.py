@@ -25,7 +25,7 @@ from ..closecodes import (
 )
 from ..exceptions import ChannelFull, ChannelLayerError, MessageTooLarge
 from ..types import Receive, Scope, Send
-from .events import deliver_lifecycle, plain_response, scope_message
+from .events import FULL, SENT, deliver_lifecycle, plain_response, scope_message
 from .owner import ConnectionOwner
 
 logger = logging.getLogger("channels.interface")
@@ -91,9 +91,13 @@ class WebsocketConnection:
                 access.info("WebSocket DISCONNECT %s", self.where)
 
     async def _connect(self, message: dict[str, Any]) -> bool:
-        if await deliver_lifecycle(self.layer, "websocket.connect", message):
+        outcome = await deliver_lifecycle(self.layer, "websocket.connect", message)
+        if outcome == SENT:
             return True
-        await self._refuse(503, "Server busy: too many connections waiting. Retry shortly.")
+        if outcome == FULL:
+            await self._refuse(503, "Server busy: too many connections waiting. Retry shortly.")
+        else:
+            await self._refuse(503, "Service unavailable: the channel layer is unreachable.")
         return False
 
     async def _refuse(self, status: int, text: str) -> None:
@@ -137,7 +141,8 @@ class WebsocketConnection:
             await self._refuse(403, "No consumer accepted the connection in time.")
             return REFUSED
         reply = getting.result()
-        data = reply.get("text") or reply.get("bytes")
+        # Any text or bytes frame accepts, an empty one ({"text": ""}) included.
+        data = reply.get("text") is not None or reply.get("bytes") is not None
         if reply.get("accept") is True or data:
             await self.send({"type": "websocket.accept", "subprotocol": reply.get("subprotocol")})
             access.info("WebSocket CONNECT %s", self.where)

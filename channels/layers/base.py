@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 from ..exceptions import ChannelFull, ChannelLayerError, MessageTooLarge
 from .capacity import Capacities, CapacityPatterns
 from .codec import encode_message
+from .membership import is_note, note_for
 from .names import (
     check_channel_name,
     check_group_name,
@@ -96,6 +97,9 @@ class BaseChannelLayer(abc.ABC):
     #: that lives inside one process (the in-memory layer) says False, and ``runworker``
     #: refuses it.
     crosses_processes: ClassVar[bool] = True
+    #: True when :meth:`store_epoch` tells when the store lost its data (the interface
+    #: server then puts its sockets' group memberships back).
+    detects_store_loss: ClassVar[bool] = False
     ChannelFull = ChannelFull
     MessageTooLarge = MessageTooLarge
 
@@ -128,6 +132,8 @@ class BaseChannelLayer(abc.ABC):
         self._counters_lock = threading.Lock()
         # Messages a cancelled default areceive took after its caller had gone.
         self._kept: list[tuple[str, Message]] = []
+        # Process prefixes whose membership notes this process reads (see membership.py).
+        self._note_owners: set[str] = set()
 
     # -- shared pure parts ------------------------------------------------------------------
 
@@ -209,6 +215,56 @@ class BaseChannelLayer(abc.ABC):
     @abc.abstractmethod
     def channel_statistics(self, channel: str) -> dict[str, Any]:
         """``messages_pending``, ``oldest_message_age`` and ``capacity`` of a channel's queue."""
+
+    # -- membership notes (channels.layers.membership) ---------------------------------------
+
+    def own_memberships(self, prefix: str) -> None:
+        """Receive the membership notes of ``prefix``'s channels: called (and repeated while
+        it runs) by the interface server that owns those connections. Other processes never
+        get notes for their prefixes."""
+        self._note_owners.add(prefix)
+
+    async def aown_memberships(self, prefix: str) -> None:
+        """Async :meth:`own_memberships`."""
+        self.own_memberships(prefix)
+
+    def unwanted_note(self, channel: str) -> bool:
+        """True for a membership note that no receive of this process asked for (a layer's
+        receive drops it and carries on)."""
+        return is_note(channel) and queue_name(channel) not in self._note_owners
+
+    def tell_owner(self, op: str, group: str, channel: str) -> None:
+        """After a membership change: send the note to ``channel``'s process if it owns its
+        prefix. This default serves layers within one process, whose owners registered on
+        this very object; a cross-process layer overrides it (and the owner registry)."""
+        note = note_for(op, group, channel)
+        if note is not None and queue_name(channel) in self._note_owners:
+            try:
+                self.send(*note)
+            except ChannelFull:
+                logger.warning("membership note for %s dropped: %s is full", channel, note[0])
+
+    async def atell_owner(self, op: str, group: str, channel: str) -> None:
+        """Async :meth:`tell_owner`."""
+        self.tell_owner(op, group, channel)
+
+    def store_epoch(self) -> Any:
+        """A value that changes when the layer's store lost its data (a restarted or
+        failed-over server), or None if this layer cannot tell. The interface server
+        compares it over time to know when to put its sockets' memberships back."""
+        return None
+
+    async def astore_epoch(self) -> Any:
+        """Async :meth:`store_epoch`."""
+        if not self.detects_store_loss:
+            return None
+        return await asyncio.to_thread(self.store_epoch)
+
+    def check(self) -> None:  # noqa: B027 - optional: a layer with nothing to reach
+        """Reach the layer's store once: raise
+        :class:`~channels.exceptions.ChannelLayerAuthenticationError` if it refuses the
+        layer's credentials, :class:`~channels.exceptions.ChannelLayerUnavailable` if it
+        cannot be reached now. ``runworker`` calls it at start."""
 
     def close(self) -> None:  # noqa: B027 - optional: a layer with nothing to release
         """Release connections and threads; the layer is not used afterwards."""

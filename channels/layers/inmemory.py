@@ -20,6 +20,7 @@ from typing import Any
 
 from .base import BaseChannelLayer, Message, Received
 from .codec import decode_message
+from .membership import ADD, DISCARD
 from .names import check_channel_name, check_group_name, check_receive_names, queue_name
 
 
@@ -130,6 +131,12 @@ class InMemoryChannelLayer(BaseChannelLayer):
         return True
 
     def _pop(self, keys: list[str]) -> tuple[str, bytes] | None:
+        while True:
+            found = self._pop_one(keys)
+            if found is None or not self.unwanted_note(found[0]):
+                return found
+
+    def _pop_one(self, keys: list[str]) -> tuple[str, bytes] | None:
         now = time.monotonic()
         order = keys if len(keys) == 1 else random.sample(keys, len(keys))
         for key in order:
@@ -243,6 +250,7 @@ class InMemoryChannelLayer(BaseChannelLayer):
         check_channel_name(channel)
         with self._lock:
             self._groups.setdefault(group, {})[channel] = time.monotonic()
+        self.tell_owner(ADD, group, channel)
 
     def group_discard(self, group: str, channel: str) -> None:
         check_group_name(group)
@@ -253,6 +261,7 @@ class InMemoryChannelLayer(BaseChannelLayer):
                 members.pop(channel, None)
                 if not members:
                     del self._groups[group]
+        self.tell_owner(DISCARD, group, channel)
 
     def send_group(self, group: str, message: Message) -> None:
         data = self.encode_group_send(group, message)

@@ -23,27 +23,24 @@ the next receive.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 import math
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ..concurrency import LoopThread
-from ..exceptions import ChannelLayerUnavailable
 from . import envelope
-from .base import BaseChannelLayer, Message, Received
+from .base import Message, Received
 from .codec import decode_message
+from .membership import ADD, DISCARD
 from .names import check_channel_name, check_group_name, check_receive_names, queue_name
-from .patience import backoff
+from .ownership import RedisOwnership
 from .popped import OrphanedPops, Popped, PoppedMessages, blocking_pop, shuffled
-from .shards import POP_SLICE, HostSpec, Shard, redis, shard_index
+from .shards import POP_SLICE, UNREACHABLE, HostSpec, Shard, shard_index
 
 logger = logging.getLogger("channels.layers.redis")
-
-_UNREACHABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 
 def _pop_timeout(deadline: float) -> float:
@@ -51,7 +48,7 @@ def _pop_timeout(deadline: float) -> float:
     return max(0.01, round(min(deadline - time.monotonic(), POP_SLICE), 3))
 
 
-class RedisChannelLayer(BaseChannelLayer):
+class RedisChannelLayer(RedisOwnership):
     """A channel layer on Redis, shared by every process that uses the same ``hosts`` and
     ``prefix``.
 
@@ -120,7 +117,6 @@ class RedisChannelLayer(BaseChannelLayer):
         # Messages popped but not yet returned, and pops that outlived their receive.
         self._popped = PoppedMessages(self.prefix, self._decoded, self.count)
         self._orphans = OrphanedPops(self._popped)
-        self._outages: dict[int, int] = {}
         # Sync receives that block on several shards at once use the async implementation.
         self._portal = LoopThread("channels-redis-receive")
 
@@ -181,33 +177,11 @@ class RedisChannelLayer(BaseChannelLayer):
             keys.setdefault(shard_index(queue, len(self.shards)), []).append(self.prefix + queue)
         return [(self.shards[index], shard_keys) for index, shard_keys in keys.items()]
 
-    @contextlib.contextmanager
-    def _reaching(self, shard: Shard) -> Iterator[None]:
-        try:
-            yield
-        except _UNREACHABLE as exc:
-            raise ChannelLayerUnavailable(
-                f"cannot reach Redis ({shard.description}): {exc}; check that it is running "
-                "and that the layer's hosts point at it"
-            ) from exc
-
-    def _outage(self, shard: Shard, exc: Exception) -> float:
-        """Note a failed blocking pop; returns how long to wait before the next try."""
-        failures = self._outages[id(shard)] = self._outages.get(id(shard), 0) + 1
-        if failures == 1:
-            logger.warning(
-                "Redis (%s) unreachable, retrying with backoff: %s", shard.description, exc
-            )
-        # Reconnection attempts during an outage: 0.1 s, doubling, at most 2 s apart.
-        return backoff(failures - 1, first=0.1, longest=2.0)
-
-    def _recovered(self, shard: Shard) -> None:
-        if self._outages.pop(id(shard), 0):
-            logger.warning("Redis (%s) reachable again", shard.description)
-
     # -- decoding what was popped ------------------------------------------------------------
 
     def _decoded(self, channel: str, body: bytes) -> Received | None:
+        if self.unwanted_note(channel):
+            return None
         try:
             message = decode_message(self._encryptor.decrypt(body) if self._encryptor else body)
         except Exception:
@@ -220,13 +194,13 @@ class RedisChannelLayer(BaseChannelLayer):
 
     def send(self, channel: str, message: Message) -> None:
         shard, queue, args = self._send_call(channel, message)
-        with self._reaching(shard):
+        with shard.reaching():
             pushed = shard.run("send", [self.prefix + queue], args)
         self._sent(pushed, channel, queue)
 
     async def asend(self, channel: str, message: Message) -> None:
         shard, queue, args = self._send_call(channel, message)
-        with self._reaching(shard):
+        with shard.reaching():
             pushed = await shard.arun("send", [self.prefix + queue], args)
         self._sent(pushed, channel, queue)
 
@@ -240,7 +214,7 @@ class RedisChannelLayer(BaseChannelLayer):
         by_shard = self._by_shard(queues)
         if not block:
             for shard, keys in by_shard:
-                with self._reaching(shard):
+                with shard.reaching():
                     reply = shard.run("pop", shuffled(keys), [time.time()])
                 found = self._popped.accept_script_pop(reply)
                 if found is not None:
@@ -254,10 +228,10 @@ class RedisChannelLayer(BaseChannelLayer):
         while time.monotonic() < deadline:
             try:
                 reply = shard.blocking_client.blpop(shuffled(keys), timeout=_pop_timeout(deadline))
-            except _UNREACHABLE as exc:
-                time.sleep(min(self._outage(shard, exc), max(0.0, deadline - time.monotonic())))
+            except UNREACHABLE as exc:
+                time.sleep(min(shard.outage(exc), max(0.0, deadline - time.monotonic())))
                 continue
-            self._recovered(shard)
+            shard.recovered()
             if reply is not None:
                 found = self._popped.accept(*reply)
                 if found is not None:
@@ -310,7 +284,7 @@ class RedisChannelLayer(BaseChannelLayer):
         the script popped is kept in the buffer."""
         task = asyncio.ensure_future(shard.arun("pop", shuffled(keys), [time.time()]))
         try:
-            with self._reaching(shard):
+            with shard.reaching():
                 reply: list[Any] | None = await asyncio.shield(task)
             return reply
         except asyncio.CancelledError:
@@ -322,11 +296,11 @@ class RedisChannelLayer(BaseChannelLayer):
         timeout or after a backoff pause during an outage."""
         try:
             popped = await blocking_pop(shard, keys, _pop_timeout(deadline))
-        except _UNREACHABLE as exc:
-            pause = self._outage(shard, exc)
+        except UNREACHABLE as exc:
+            pause = shard.outage(exc)
             await asyncio.sleep(min(pause, max(0.0, deadline - time.monotonic())))
             return None
-        self._recovered(shard)
+        shard.recovered()
         return popped
 
     # -- groups -----------------------------------------------------------------------------
@@ -334,33 +308,37 @@ class RedisChannelLayer(BaseChannelLayer):
     def group_add(self, group: str, channel: str) -> None:
         key = self._group_key(check_group_name(group))
         shard, value = self._membership(channel)
-        with self._reaching(shard):
+        with shard.reaching():
             pipe = shard.client.pipeline(transaction=False)
             pipe.hset(key, channel, value).expire(key, math.ceil(self.group_expiry)).execute()
+        self.tell_owner(ADD, group, channel)
 
     async def agroup_add(self, group: str, channel: str) -> None:
         key = self._group_key(check_group_name(group))
         shard, value = self._membership(channel)
-        with self._reaching(shard):
+        with shard.reaching():
             pipe = shard.for_loop().plain.pipeline(transaction=False)
             await pipe.hset(key, channel, value).expire(key, math.ceil(self.group_expiry)).execute()
+        await self.atell_owner(ADD, group, channel)
 
     def group_discard(self, group: str, channel: str) -> None:
         key = self._group_key(check_group_name(group))
         shard, _ = self._membership(channel)
-        with self._reaching(shard):
+        with shard.reaching():
             shard.client.hdel(key, channel)
+        self.tell_owner(DISCARD, group, channel)
 
     async def agroup_discard(self, group: str, channel: str) -> None:
         key = self._group_key(check_group_name(group))
         shard, _ = self._membership(channel)
-        with self._reaching(shard):
+        with shard.reaching():
             await shard.for_loop().plain.hdel(key, channel)
+        await self.atell_owner(DISCARD, group, channel)
 
     def send_group(self, group: str, message: Message) -> None:
         args, key, results = self._group_send_args(group, message), self._group_key(group), []
         for shard in self.shards:
-            with self._reaching(shard):
+            with shard.reaching():
                 results.append(shard.run("group_send", [key], args))
         self._group_sent(group, results)
 
@@ -368,7 +346,7 @@ class RedisChannelLayer(BaseChannelLayer):
         args, key = self._group_send_args(group, message), self._group_key(group)
 
         async def one(shard: Shard) -> list[Any]:
-            with self._reaching(shard):
+            with shard.reaching():
                 result: list[Any] = await shard.arun("group_send", [key], args)
             return result
 
@@ -378,7 +356,7 @@ class RedisChannelLayer(BaseChannelLayer):
         key = self._group_key(check_group_name(group))
         replies = []
         for shard in self.shards:
-            with self._reaching(shard):
+            with shard.reaching():
                 replies.append(shard.client.hgetall(key))
         return self._live_members(group, replies)
 
@@ -386,7 +364,7 @@ class RedisChannelLayer(BaseChannelLayer):
         key = self._group_key(check_group_name(group))
         replies = []
         for shard in self.shards:
-            with self._reaching(shard):
+            with shard.reaching():
                 replies.append(await shard.for_loop().plain.hgetall(key))
         return self._live_members(group, replies)
 
@@ -399,7 +377,7 @@ class RedisChannelLayer(BaseChannelLayer):
     def flush(self) -> None:
         self._popped.clear()
         for shard in self.shards:
-            with self._reaching(shard):
+            with shard.reaching():
                 batch = []
                 for key in shard.client.scan_iter(match=self._match(), count=1000):
                     batch.append(key)
@@ -413,7 +391,7 @@ class RedisChannelLayer(BaseChannelLayer):
         self._popped.clear()
         for shard in self.shards:
             client = shard.for_loop().plain
-            with self._reaching(shard):
+            with shard.reaching():
                 keys = [key async for key in client.scan_iter(match=self._match(), count=1000)]
                 for start in range(0, len(keys), 500):
                     await client.unlink(*keys[start : start + 500])
@@ -432,7 +410,7 @@ class RedisChannelLayer(BaseChannelLayer):
     def channel_statistics(self, channel: str) -> dict[str, Any]:
         queue = check_receive_names([queue_name(channel)])[0]
         shard = self._shard(queue)
-        with self._reaching(shard):
+        with shard.reaching():
             pipe = shard.client.pipeline(transaction=False)
             length, head = pipe.llen(self.prefix + queue).lindex(self.prefix + queue, 0).execute()
         return self._statistics(queue, length, head)
@@ -440,7 +418,7 @@ class RedisChannelLayer(BaseChannelLayer):
     async def achannel_statistics(self, channel: str) -> dict[str, Any]:
         queue = check_receive_names([queue_name(channel)])[0]
         shard = self._shard(queue)
-        with self._reaching(shard):
+        with shard.reaching():
             pipe = shard.for_loop().plain.pipeline(transaction=False)
             pipe.llen(self.prefix + queue).lindex(self.prefix + queue, 0)
             length, head = await pipe.execute()

@@ -9,12 +9,17 @@ issues, so a client default (redis-py 8 uses 5 s) can never cut a pop short.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
+import logging
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
+
+from ..exceptions import ChannelLayerAuthenticationError, ChannelLayerUnavailable
+from .patience import backoff
 
 try:
     import redis as redis  # re-exported for the layer
@@ -42,13 +47,18 @@ MAX_POP_CONNECTIONS = 10_000
 
 HostSpec = str | tuple[str, int] | Sequence[Any] | Mapping[str, Any]
 
+#: What redis-py raises when a server cannot be reached (a refused password included).
+UNREACHABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+
+logger = logging.getLogger("channels.layers.redis")
+
 
 def _load_scripts() -> dict[str, str]:
     folder = resources.files("channels.layers") / "lua"
     common = (folder / "common.lua").read_text(encoding="utf-8")
     return {
         name: common + "\n" + (folder / f"{name}.lua").read_text(encoding="utf-8")
-        for name in ("send", "group_send", "pop")
+        for name in ("send", "group_send", "pop", "note")
     }
 
 
@@ -104,6 +114,8 @@ class Shard:
         self._sync_sentinels: list[Any] = []
         #: Whether this server has BLMPOP (Redis 7+); turned off at the first refusal.
         self.bulk_pops = True
+        # Failed blocking pops in a row: the outage being ridden out, if any.
+        self._failures = 0
         if service is not None:
             self._url = None
             self._kwargs: dict[str, Any] = {}
@@ -221,6 +233,49 @@ class Shard:
             for sentinel in clients.sentinels:
                 for client in sentinel.sentinels:
                     await client.aclose()
+
+    # -- reaching the server ----------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def reaching(self) -> Iterator[None]:
+        """Turn redis-py's connection errors inside the block into the layer's:
+        ``ChannelLayerAuthenticationError`` for refused credentials, ``ChannelLayerUnavailable``
+        for the rest."""
+        try:
+            yield
+        except redis.exceptions.AuthenticationError as exc:
+            raise ChannelLayerAuthenticationError(self._refused_credentials(exc)) from exc
+        except UNREACHABLE as exc:
+            raise ChannelLayerUnavailable(
+                f"cannot reach Redis ({self.description}): {exc}; check that it is running "
+                "and that the layer's hosts point at it"
+            ) from exc
+
+    def outage(self, exc: Exception) -> float:
+        """Note a failed blocking pop (logged once per outage); returns how long to wait
+        before the next try."""
+        self._failures += 1
+        if self._failures == 1 and isinstance(exc, redis.exceptions.AuthenticationError):
+            logger.error("%s; retrying with backoff", self._refused_credentials(exc))
+        elif self._failures == 1:
+            logger.warning(
+                "Redis (%s) unreachable, retrying with backoff: %s", self.description, exc
+            )
+        # Reconnection attempts during an outage: 0.1 s, doubling, at most 2 s apart.
+        return backoff(self._failures - 1, first=0.1, longest=2.0)
+
+    def recovered(self) -> None:
+        """Note a successful blocking pop: an outage, if any, is over."""
+        if self._failures:
+            self._failures = 0
+            logger.warning("Redis (%s) reachable again", self.description)
+
+    def _refused_credentials(self, exc: Exception) -> str:
+        return (
+            f"Redis ({self.description}) refused the layer's credentials: {exc}. Set the "
+            "password in the layer's hosts (redis://:PASSWORD@host:6379, or redis://USER:"
+            "PASSWORD@... for an ACL user) or in CONFIG['connection_kwargs']['password']"
+        )
 
 
 def shard_index(name: str, count: int) -> int:

@@ -10,7 +10,13 @@ from typing import Any
 from django.core.management import CommandError
 
 from ..asgi import channel_layers
-from ..exceptions import InvalidChannelLayerError
+from ..exceptions import (
+    ChannelLayerAuthenticationError,
+    ChannelLayerUnavailable,
+    InvalidChannelLayerError,
+)
+
+logger = logging.getLogger("channels.worker")
 
 
 def setup_logging(verbosity: int) -> None:
@@ -45,3 +51,15 @@ def cross_process_layer(alias: str, why: str) -> Any:
             "Configure a cross-process layer such as 'channels.layers.redis.RedisChannelLayer'"
         )
     return layer
+
+
+def check_reachable(layer: Any, alias: str) -> None:
+    """Reach the layer's store once at start: wrong credentials are a ``CommandError`` (the
+    process exits non-zero, since waiting cannot mend them); an unreachable store is logged
+    and waited out, as the layer rides out any outage."""
+    try:
+        layer.channel_layer.check()
+    except ChannelLayerAuthenticationError as exc:
+        raise CommandError(f"CHANNEL_LAYERS[{alias!r}]: {exc}") from exc
+    except ChannelLayerUnavailable as exc:
+        logger.warning("%s; starting anyway and waiting for it", exc)

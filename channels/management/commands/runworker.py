@@ -12,7 +12,7 @@ from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from channels.management.cross_process import cross_process_layer, setup_logging
+from channels.management.cross_process import check_reachable, cross_process_layer, setup_logging
 from channels.signals import worker_process_ready
 from channels.tuning import tune_process
 from channels.worker import Worker
@@ -79,6 +79,7 @@ class Command(BaseCommand):
         except Exception as exc:  # ImproperlyConfigured from a route, and the like
             raise CommandError(f"{type(exc).__name__}: {exc}") from exc
         router.check_default(http_consumer=_static_files_consumer())
+        check_reachable(layer, options["layer"])
         try:
             worker = Worker(
                 layer,

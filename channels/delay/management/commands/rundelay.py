@@ -11,7 +11,7 @@ from django.db import DatabaseError, connections, router
 from channels.delay import DELAY_CHANNEL
 from channels.delay.models import DelayedMessage
 from channels.delay.worker import Worker
-from channels.management.cross_process import cross_process_layer, setup_logging
+from channels.management.cross_process import check_reachable, cross_process_layer, setup_logging
 
 
 def _positive_float(value: str) -> float:
@@ -49,6 +49,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         setup_logging(options["verbosity"])
         layer = cross_process_layer(options["layer"], "nothing can send to this delay server")
+        check_reachable(layer, options["layer"])
         self._check_table()
         worker = Worker(layer, database_sleep_duration=options["sleep"])
         if options["verbosity"] >= 1:

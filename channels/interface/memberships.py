@@ -1,0 +1,143 @@
+"""The groups of this interface server's sockets, kept by the server that holds them.
+
+Consumers add sockets to groups; the layer tells the owning process of each change with a
+membership note (:mod:`channels.layers.membership`). With that record the interface server
+
+* **discards a closing socket's memberships itself**, and those of a socket whose handshake
+  was refused, so no consumer bug, refused handshake or lost disconnect leaves a member
+  behind for the group's expiry (24 h by default);
+* **discards a membership added after its socket had gone** (a consumer that ran late);
+* **puts every membership back when the layer's store lost them**: it compares the layer's
+  store epoch (Redis: the servers' run ids) every ``check_interval`` seconds, and a changed
+  epoch means a restarted or failed-over server that came back empty.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from ..exceptions import ChannelLayerError
+from ..layers.base import BaseChannelLayer
+from ..layers.membership import ADD, DISCARD
+
+logger = logging.getLogger("channels.interface")
+
+#: How often the store's epoch is compared (seconds).
+CHECK_INTERVAL = 1.0
+
+
+class Memberships:
+    """Group memberships of the open connections of one reply prefix.
+
+    ``is_open(channel)`` says whether a reply channel still has its connection.
+    """
+
+    def __init__(
+        self,
+        layer: BaseChannelLayer,
+        is_open: Callable[[str], bool],
+        check_interval: float = CHECK_INTERVAL,
+    ) -> None:
+        self.layer = layer
+        self.is_open = is_open
+        self.check_interval = check_interval
+        self._groups: dict[str, set[str]] = {}
+        self._chores: set[asyncio.Task[Any]] = set()
+
+    def groups_of(self, channel: str) -> set[str]:
+        """The groups ``channel`` is in, as far as this server has heard."""
+        return set(self._groups.get(channel, ()))
+
+    @property
+    def count(self) -> int:
+        """How many memberships are recorded."""
+        return sum(len(groups) for groups in self._groups.values())
+
+    def noted(self, note: dict[str, Any]) -> None:
+        """Apply a membership note from the layer."""
+        op, group, channel = note.get("op"), note.get("group"), note.get("channel")
+        if not isinstance(group, str) or not isinstance(channel, str):
+            logger.warning("ignored a malformed membership note: %r", note)
+        elif op == ADD and self.is_open(channel):
+            self._groups.setdefault(channel, set()).add(group)
+        elif op == ADD:
+            # The socket is gone (closed, or its handshake refused) but a consumer added it
+            # afterwards: take it out again, or it would stay a member until the group expires.
+            self._chore(self._discard({group}, channel))
+        elif op == DISCARD:
+            groups = self._groups.get(channel)
+            if groups is not None:
+                groups.discard(group)
+        else:
+            logger.warning("ignored a membership note with op %r", op)
+
+    def release(self, channel: str) -> None:
+        """The connection of ``channel`` closed: leave every group it is in."""
+        groups = self._groups.pop(channel, None)
+        if groups:
+            self._chore(self._discard(groups, channel))
+
+    async def restore(self) -> int:
+        """Add every recorded membership to the store again; returns how many."""
+        pairs = [(group, channel) for channel, groups in self._groups.items() for group in groups]
+        results = await asyncio.gather(
+            *(self.layer.agroup_add(group, channel) for group, channel in pairs),
+            return_exceptions=True,
+        )
+        failed = [r for r in results if isinstance(r, BaseException)]
+        if failed:
+            logger.warning(
+                "could not restore %d of %d group memberships: %s",
+                len(failed),
+                len(pairs),
+                failed[0],
+            )
+        return len(pairs) - len(failed)
+
+    async def watch_store(self) -> None:
+        """Forever: restore the memberships whenever the store's epoch changes (returns at
+        once for a layer that cannot tell)."""
+        if not self.layer.detects_store_loss:
+            return
+        known: Any = None
+        while True:
+            try:
+                epoch = await self.layer.astore_epoch()
+            except ChannelLayerError:
+                epoch = None  # unreachable now: compare again once it answers
+            except Exception:
+                logger.exception("could not read the channel layer's store epoch")
+                epoch = None
+            if epoch is not None:
+                if known is not None and epoch != known:
+                    restored = await self.restore()
+                    logger.warning(
+                        "the channel layer's store lost its data (restarted or failed over): "
+                        "put back %d group memberships of this server's sockets",
+                        restored,
+                    )
+                known = epoch
+            await asyncio.sleep(self.check_interval)
+
+    async def _discard(self, groups: set[str], channel: str) -> None:
+        for group in groups:
+            try:
+                await self.layer.agroup_discard(group, channel)
+            except ChannelLayerError as exc:
+                logger.warning("could not take %s out of group %r: %s", channel, group, exc)
+
+    def _chore(self, work: Any) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._chores.add(task)
+        task.add_done_callback(self._chores.discard)
+
+    async def stop(self) -> None:
+        """Wait for the discards in progress (at server shutdown)."""
+        if self._chores:
+            await asyncio.wait(set(self._chores), timeout=5.0)
+
+
+__all__ = ["CHECK_INTERVAL", "Memberships"]
