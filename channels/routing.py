@@ -268,23 +268,32 @@ class Router:
 
     def check_default(self, http_consumer: Any = None) -> None:
         """Add the default routes, tried after every other entry: ``http.request`` to
-        Django's views (or ``http_consumer``); ``websocket.connect`` accepts when the routing
-        has no ``websocket.connect`` route at all, and otherwise refuses a socket whose path
-        no route matched (as an unmatched URL gets 404); ``websocket.receive``,
+        Django's views (or ``http_consumer``); ``websocket.connect`` accepts, unless the
+        routing routes sockets and none of its ``websocket.*`` routes matches the socket's
+        path: that one is refused (as an unmatched URL gets 404); ``websocket.receive``,
         ``websocket.disconnect`` and ``http.disconnect`` do nothing."""
         with self._lock:
-            routes_sockets = "websocket.connect" in self.root.channel_names()
             self.defaults = [
                 Route("http.request", http_consumer or view_consumer),
-                Route(
-                    "websocket.connect",
-                    refuse_unrouted_connection if routes_sockets else accept_connection,
-                ),
+                Route("websocket.connect", self._default_connect),
                 Route("websocket.receive", null_consumer),
                 Route("websocket.disconnect", null_consumer),
                 Route("http.disconnect", null_consumer),
             ]
             self.channels = self.root.channel_names() | self._default_names()
+
+    def _default_connect(self, message: Message, **kwargs: Any) -> None:
+        """Accept a socket when no route is about sockets at all, or when a
+        ``websocket.receive``/``websocket.disconnect`` route matches its path (a routing may
+        leave connects to the default); refuse it otherwise."""
+        socket_channels = {"websocket.connect", "websocket.receive", "websocket.disconnect"}
+        if not socket_channels & self.root.channel_names() or any(
+            self.root.match(Message(message.content, name, message.channel_layer)) is not None
+            for name in ("websocket.receive", "websocket.disconnect")
+        ):
+            accept_connection(message)
+        else:
+            refuse_unrouted_connection(message)
 
     def _default_names(self) -> set[str]:
         return {name for route in self.defaults for name in route.channels}

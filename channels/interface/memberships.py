@@ -10,12 +10,15 @@ membership note (:mod:`channels.layers.membership`). With that record the interf
 * **puts every membership back when the layer's store lost them**: it compares the layer's
   store epoch (Redis: the servers' run ids) every ``check_interval`` seconds, and a changed
   epoch means a restarted or failed-over server that came back empty.
+
+It claims its prefix's notes from the layer at start and renews the claim while it runs.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -27,6 +30,8 @@ logger = logging.getLogger("channels.interface")
 
 #: How often the store's epoch is compared (seconds).
 CHECK_INTERVAL = 1.0
+#: How often this server renews its claim to its prefix (the layer's claim lasts longer).
+CLAIM_EVERY = 10.0
 
 
 class Memberships:
@@ -38,10 +43,12 @@ class Memberships:
     def __init__(
         self,
         layer: BaseChannelLayer,
+        prefix: str,
         is_open: Callable[[str], bool],
         check_interval: float = CHECK_INTERVAL,
     ) -> None:
         self.layer = layer
+        self.prefix = prefix
         self.is_open = is_open
         self.check_interval = check_interval
         self._groups: dict[str, set[str]] = {}
@@ -97,30 +104,44 @@ class Memberships:
             )
         return len(pairs) - len(failed)
 
-    async def watch_store(self) -> None:
-        """Forever: restore the memberships whenever the store's epoch changes (returns at
-        once for a layer that cannot tell)."""
-        if not self.layer.detects_store_loss:
-            return
+    def claim(self) -> None:
+        """Claim this prefix's notes at once (before the first connection's consumer can
+        add it to a group); an unreachable layer is retried by :meth:`keep`."""
+        try:
+            self.layer.own_memberships(self.prefix)
+        except ChannelLayerError as exc:
+            logger.warning("could not claim the membership notes of %s yet: %s", self.prefix, exc)
+
+    async def keep(self) -> None:
+        """Forever: renew the claim to this prefix's notes, and put the memberships back
+        whenever the store's epoch changes."""
         known: Any = None
+        claimed = time.monotonic()
         while True:
+            await asyncio.sleep(self.check_interval)
+            now = time.monotonic()
             try:
+                if now - claimed >= CLAIM_EVERY:
+                    await self.layer.aown_memberships(self.prefix)
+                    claimed = now
                 epoch = await self.layer.astore_epoch()
             except ChannelLayerError:
-                epoch = None  # unreachable now: compare again once it answers
+                continue  # unreachable now: compare again once it answers
             except Exception:
-                logger.exception("could not read the channel layer's store epoch")
-                epoch = None
-            if epoch is not None:
-                if known is not None and epoch != known:
-                    restored = await self.restore()
-                    logger.warning(
-                        "the channel layer's store lost its data (restarted or failed over): "
-                        "put back %d group memberships of this server's sockets",
-                        restored,
-                    )
-                known = epoch
-            await asyncio.sleep(self.check_interval)
+                logger.exception("could not check the channel layer's store")
+                continue
+            if epoch is None:
+                continue
+            if known is not None and epoch != known:
+                await self.layer.aown_memberships(self.prefix)
+                claimed = now
+                restored = await self.restore()
+                logger.warning(
+                    "the channel layer's store lost its data (restarted or failed over): "
+                    "put back %d group memberships of this server's sockets",
+                    restored,
+                )
+            known = epoch
 
     async def _discard(self, groups: set[str], channel: str) -> None:
         for group in groups:

@@ -45,9 +45,10 @@ class ReplyDispatcher:
         self._task: asyncio.Task[None] | None = None
         self._watcher: asyncio.Task[None] | None = None
         #: The group memberships of this prefix's connections (see memberships.py).
-        self.memberships = Memberships(layer, self._queues.__contains__, check_interval)
+        self.memberships = Memberships(
+            layer, self.prefix, self._queues.__contains__, check_interval
+        )
         self._note_channel = self.prefix + NOTE_CHANNEL
-        layer.own_memberships(self.prefix)
 
     def open(self) -> tuple[str, asyncio.Queue[dict[str, Any]]]:
         """A new reply channel name and the queue its replies arrive on."""
@@ -55,7 +56,8 @@ class ReplyDispatcher:
             loop = asyncio.get_running_loop()
             self._task = loop.create_task(self._run())
             if self._watcher is None or self._watcher.done():
-                self._watcher = loop.create_task(self.memberships.watch_store())
+                self.memberships.claim()
+                self._watcher = loop.create_task(self.memberships.keep())
         channel = self.layer.new_channel(self.prefix)
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._queues[channel] = queue

@@ -168,12 +168,22 @@ def test_default_routes_come_after_the_users() -> None:
         "websocket.disconnect",
     }
     assert router.match(msg("websocket.connect", path="/chat/"))[0] is consumer_a
-    assert router.match(msg("websocket.connect", path="/else/"))[0].__name__ == (
-        "accept_connection"
-    )
+    # A socket to a path no route matches is refused, as an unmatched URL gets 404.
+    assert router.match(msg("websocket.connect", path="/else/"))[0].__name__ == ("_default_connect")
+    assert router.match(msg("http.disconnect", path="/"))[0].__name__ == "null_consumer"
     assert router.match(msg("http.request", path="/"))[0].__name__ == "view_consumer"
     router.add_route(route("http.request", consumer_b))
     assert router.match(msg("http.request", path="/"))[0] is consumer_b
+
+
+def test_a_routing_without_socket_routes_accepts_every_socket() -> None:
+    router = Router([route("http.request", consumer_a)])
+    router.check_default()
+    reply = layer.new_channel("routing.test!")
+    connect = msg("websocket.connect", path="/any/", reply_channel=reply)
+    consumer, kwargs = router.match(connect)
+    consumer(connect, **kwargs)
+    assert layer.receive(["routing.test!"]) == (reply, {"accept": True})
 
 
 def test_check_default_takes_an_http_consumer() -> None:
@@ -189,3 +199,30 @@ def test_async_consumers_are_recognised() -> None:
     assert not is_async_consumer(consumer_a)
     assert not is_async_consumer(ClassConsumer)
     assert not is_async_consumer(AsyncInstance)
+
+
+@pytest.mark.parametrize(
+    "path, answer",
+    [
+        ("/chat/", None),  # its own connect route runs
+        ("/echo/", {"accept": True}),  # only a receive route: the default accepts
+        ("/else/", {"close": True}),  # no socket route matches: refused
+    ],
+)
+def test_the_default_connect_refuses_only_paths_no_socket_route_matches(
+    path: str, answer: dict[str, Any] | None
+) -> None:
+    router = Router(
+        [
+            route("websocket.connect", consumer_a, path=r"^/chat/"),
+            route("websocket.receive", consumer_b, path=r"^/echo/"),
+        ]
+    )
+    router.check_default()
+    reply = layer.new_channel("routing.test!")
+    consumer, kwargs = router.match(msg("websocket.connect", path=path, reply_channel=reply))
+    if answer is None:
+        assert consumer is consumer_a
+        return
+    consumer(msg("websocket.connect", path=path, reply_channel=reply), **kwargs)
+    assert layer.receive(["routing.test!"]) == (reply, answer)

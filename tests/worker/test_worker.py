@@ -242,8 +242,23 @@ def test_channel_socket_exception_runs_itself(layer: Any) -> None:
         assert receive(layer, "websocket.send.test!")[1] == {"close": 4001}
 
 
-def test_default_routes_accept_sockets_and_ignore_frames(layer: Any) -> None:
+def test_default_routes_accept_sockets_and_ignore_frames() -> None:
+    # A routing with no websocket.connect route at all accepts every socket.
+    with routed([], CONFIG={"capacity": 1000}):
+        layer = channel_layers["default"]
+        reply = layer.new_channel("websocket.send.test!")
+        accept_and_ignore(layer, reply)
+
+
+def test_a_socket_no_route_matches_is_refused(layer: Any, caplog: Any) -> None:
     reply = layer.new_channel("websocket.send.test!")
+    with running_worker(layer):
+        layer.send("websocket.connect", {"reply_channel": reply, "path": "/nowhere/", "order": 0})
+        assert receive(layer, "websocket.send.test!")[1] == {"close": True}
+    assert "no websocket.connect route matches path '/nowhere/'" in caplog.text
+
+
+def accept_and_ignore(layer: Any, reply: str) -> None:
     with running_worker(layer):
         layer.send("websocket.receive", {"reply_channel": reply, "path": "/chat/", "text": "hi"})
         layer.send("websocket.connect", {"reply_channel": reply, "path": "/chat/", "order": 0})
@@ -383,7 +398,13 @@ def test_consumer_signals_fire_in_the_consumers_thread(layer: Any) -> None:
 
 def test_only_and_exclude_channels_filter_what_the_worker_listens_on(layer: Any) -> None:
     worker = Worker(layer, only_channels=["websocket.*", "http.*"], exclude_channels=["*.receive"])
-    assert worker.listen_channels() == ["http.request", "websocket.connect", "websocket.disconnect"]
+    # http.disconnect has a default consumer, so it never piles up unread.
+    assert worker.listen_channels() == [
+        "http.disconnect",
+        "http.request",
+        "websocket.connect",
+        "websocket.disconnect",
+    ]
     with pytest.raises(ValueError, match="no channels to listen on"):
         Worker(layer, only_channels=["nothing.*"]).listen_channels()
 
