@@ -41,6 +41,7 @@ from .layers.names import check_receive_names
 from .message import Message, pending_message_store
 from .routing import is_async_consumer
 from .signals import consumer_finished, consumer_started, worker_ready
+from .utils import name_that_thing
 
 logger = logging.getLogger("channels.worker")
 
@@ -61,10 +62,7 @@ THREAD_RECEIVE_SLICE = 1.0
 
 def describe(consumer: Any) -> str:
     """``module.qualname`` of a consumer, for logs."""
-    target = (
-        consumer if inspect.isroutine(consumer) or inspect.isclass(consumer) else type(consumer)
-    )
-    return f"{getattr(target, '__module__', '?')}.{getattr(target, '__qualname__', target)}"
+    return name_that_thing(consumer)
 
 
 class Worker:
