@@ -17,6 +17,7 @@ from django.utils import timezone
 from channels.delay.models import DelayedMessage, InvalidDelayMessage
 from channels.delay.worker import Worker
 from channels.layers.inmemory import InMemoryChannelLayer
+from tests.django_integration.conftest import Background
 
 pytestmark = pytest.mark.usefixtures("delay_installed")
 
@@ -183,27 +184,12 @@ def test_setting_termed_stops_a_running_server(transactional_db: None) -> None:
     # The 1.x way to stop the delay worker from code, as for the main worker.
     layer = InMemoryChannelLayer()
     worker = Worker(layer, signal_handlers=False, database_sleep_duration=0.2)
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            worker.run()
-        except BaseException as exc:  # reported by the test
-            errors.append(exc)
-
-    thread = threading.Thread(target=run, name="test-delay-termed", daemon=True)
-    thread.start()
-    try:
+    with Background(worker.run, "test-delay-termed", stop=worker.stop) as running:
         assert worker.listening.wait(10), "the delay server did not start within 10 s"
         layer.send("asgi.delay", {"channel": "later", "delay": 1, "content": {"n": 1}})
         assert receive(layer, "later") == {"n": 1}
         worker.termed = True
-        thread.join(5)
-        assert not thread.is_alive(), "setting termed did not stop the delay server in 5 s"
-    finally:
-        worker.stop()
-        thread.join(10)
-    assert not errors, errors
+        assert running.ended_within(5), "setting termed did not stop the delay server in 5 s"
 
 
 def test_the_server_refuses_a_bad_sleep_duration() -> None:

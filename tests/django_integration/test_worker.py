@@ -19,6 +19,7 @@ from channels.worker import Worker
 
 from .conftest import (
     ROUTING,
+    Background,
     http_request,
     new_notify,
     read_response,
@@ -407,37 +408,17 @@ def test_apply_channel_filters_keeps_the_input_order(layer: Any) -> None:
     assert Worker(layer).apply_channel_filters(["b", "a", "c"]) == ["b", "a", "c"]
 
 
-def _run_in_thread(worker: Worker) -> tuple[threading.Thread, list[BaseException]]:
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            worker.run()
-        except BaseException as exc:  # reported by the test
-            errors.append(exc)
-
-    thread = threading.Thread(target=run, name="test-termed-worker", daemon=True)
-    thread.start()
-    return thread, errors
-
-
 @pytest.mark.parametrize("channel", ["a_task_channel", "instance"], ids=["sync", "async"])
 def test_setting_termed_stops_a_running_worker(layer: Any, channel: str) -> None:
     # The 1.x way to stop a worker from code; run() used to return only on a signal.
     worker = Worker(layer, signal_handlers=False)
     assert worker.termed is False
-    thread, errors = _run_in_thread(worker)
-    try:
+    with Background(worker.run, "test-termed-worker", stop=worker.stop) as running:
         notify, prefix = new_notify(layer)
         layer.send(channel, {"notify": notify, "value": 1})
         receive(layer, prefix)  # it is running, in its receive loops
         worker.termed = True
-        thread.join(10)
-        assert not thread.is_alive(), "setting termed did not stop the worker within 10 s"
-    finally:
-        worker.stop()
-        thread.join(10)
-    assert not errors, errors
+        assert running.ended_within(10), "setting termed did not stop the worker within 10 s"
     assert worker.termed is True
     assert worker.abandoned == 0
 
@@ -445,10 +426,9 @@ def test_setting_termed_stops_a_running_worker(layer: Any, channel: str) -> None
 def test_termed_set_before_run_makes_run_return_at_once(layer: Any) -> None:
     worker = Worker(layer, signal_handlers=False)
     worker.termed = True
-    thread, errors = _run_in_thread(worker)
-    thread.join(10)
-    assert not thread.is_alive(), "run() did not return within 10 s"
-    assert not errors, errors
+    running = Background(worker.run, "test-termed-worker")
+    assert running.ended_within(10), "run() did not return within 10 s"
+    assert not running.errors, running.errors
 
 
 task_runs: list[int] = []
@@ -480,8 +460,7 @@ def test_a_1x_worker_subclass_computing_termed_stops_when_it_turns_true() -> Non
         layer.send("counted", {"n": 1})
         worker = PassCountingWorker(layer, signal_handlers=False)
         worker.termed = 2  # one pass runs the message, the next finds nothing, then stop
-        thread, errors = _run_in_thread(worker)
-        thread.join(15)
-        assert not thread.is_alive(), "the worker did not stop once termed turned true"
-    assert not errors, errors
+        running = Background(worker.run, "test-termed-worker")
+        assert running.ended_within(15), "the worker did not stop once termed turned true"
+    assert not running.errors, running.errors
     assert task_runs == [1]
