@@ -192,7 +192,7 @@ class AsgiHandler(base.BaseHandler):
     def encode_response(cls, response: HttpResponseBase) -> Iterator[Reply]:
         """Turn a Django response into reply messages.
 
-        The first message has ``status`` and ``headers`` (``[name, value]`` bytes, header
+        The first message has ``status`` and ``headers`` (``(name, value)`` bytes, header
         case as Django set it, one ``Set-Cookie`` per cookie); ``content`` is sent in pieces
         of at most ``chunk_size`` bytes, every message but the last with
         ``more_content=True``. Streaming responses (sync or async iterators, ``FileResponse``)
@@ -225,18 +225,22 @@ class AsgiHandler(base.BaseHandler):
         yield {**first, "content": b"", "more_content": False}
 
     @staticmethod
-    def encode_headers(response: HttpResponseBase) -> list[list[bytes]]:
-        """The response's headers as ``[name, value]`` byte pairs, cookies included."""
+    def encode_headers(response: HttpResponseBase) -> list[tuple[bytes, bytes]]:
+        """The response's headers as ``(name, value)`` byte pairs, cookies included.
+
+        As in channels 1.x: 2-tuples (lists once through a layer), and each cookie as
+        ``(b"Set-Cookie", morsel.output(header="").encode())``, leading space included.
+        """
         headers = []
         for name, value in response.items():
             headers.append(
-                [
+                (
                     name.encode("ascii") if isinstance(name, str) else bytes(name),
                     value.encode("latin-1") if isinstance(value, str) else bytes(value),
-                ]
+                )
             )
         for cookie in response.cookies.values():
-            headers.append([b"Set-Cookie", cookie.output(header="").strip().encode("ascii")])
+            headers.append((b"Set-Cookie", cookie.output(header="").encode()))
         return headers
 
     @classmethod

@@ -18,7 +18,9 @@ class Message:
 
     ``content`` is the message dict, ``channel`` the :class:`~channels.channel.Channel` it came
     from, ``reply_channel`` a ``Channel`` for ``content["reply_channel"]`` (``None`` when the
-    message has none), ``channel_layer`` the layer it came through. Reads like a dict:
+    message has none), ``channel_layer`` the layer it came through. A test may build one
+    with no channel name and no layer, ``Message(content, None, None)``: ``channel.name`` is
+    then ``None`` and the layer that of the ``default`` alias. Reads like a dict:
     ``message["path"]``, ``"text" in message``, ``message.get("bytes")``. Decorators add
     attributes (``channel_session``, ``http_session``, ``user``), declared below; they are
     absent until a decorator sets them.
@@ -34,10 +36,16 @@ class Message:
     #: counted (see :mod:`channels.reactions`).
     retries_left: int | None = None
 
-    def __init__(self, content: dict[str, Any], channel_name: str, channel_layer: Any) -> None:
+    def __init__(
+        self, content: dict[str, Any], channel_name: str | None, channel_layer: Any
+    ) -> None:
         self.content = content
-        self.channel_layer = channel_layer
-        self.channel = Channel(channel_name, channel_layer=channel_layer)
+        # Consumer tests build messages by hand, ``Message(content, None, None)`` as in 1.x:
+        # no channel name, and the layer of the default alias.
+        self.channel = Channel(channel_name or "", channel_layer=channel_layer)
+        if channel_name is None:
+            self.channel.name = None  # type: ignore[assignment]
+        self.channel_layer = channel_layer or self.channel.channel_layer
         reply = content.get("reply_channel")
         self.reply_channel: Channel | None = (
             Channel(reply, channel_layer=channel_layer) if reply else None

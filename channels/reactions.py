@@ -25,7 +25,6 @@ records the answer's input on the message as ``Message.retries_left``.
 
 from __future__ import annotations
 
-import inspect
 import logging
 from typing import Any
 
@@ -33,6 +32,7 @@ from .closecodes import INTERNAL_ERROR
 from .exceptions import ChannelSocketException, ConsumeLater, DenyConnection
 from .layers.patience import send_patiently
 from .message import Message
+from .utils import name_that_thing
 
 logger = logging.getLogger("channels.worker")
 
@@ -50,10 +50,7 @@ REPLY_PATIENCE = 1.0
 
 def describe(consumer: Any) -> str:
     """``module.qualname`` of a consumer, for logs."""
-    target = (
-        consumer if inspect.isroutine(consumer) or inspect.isclass(consumer) else type(consumer)
-    )
-    return f"{getattr(target, '__module__', '?')}.{getattr(target, '__qualname__', target)}"
+    return name_that_thing(consumer)
 
 
 def retries_left(content: dict[str, Any], message_retries: int) -> int:

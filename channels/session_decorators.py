@@ -37,10 +37,12 @@ def find_message(args: tuple[Any, ...], decorator: str) -> Message:
     for arg in args[:2]:
         if isinstance(arg, Message):
             return arg
+    # The text starts as 1.x's did: tests written for 1.x match on it.
     raise ValueError(
-        f"{decorator} needs a consumer called with a Message as its first argument (or second, "
-        f"after self), got {[type(a).__name__ for a in args[:2]]!r}; decorate the consumer "
-        "function or method itself"
+        f"{decorator} called without Message instance: it needs a consumer called with a "
+        f"Message as its first argument (or second, after self), got "
+        f"{[type(a).__name__ for a in args[:2]]!r}; decorate the consumer function or method "
+        "itself"
     )
 
 

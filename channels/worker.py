@@ -12,10 +12,11 @@
 while it has a free slot, so a message this worker cannot start at once stays on its channel
 for another worker, and async work keeps flowing while every thread is busy.
 
-**Shutdown.** :meth:`stop` (any thread) or SIGTERM/SIGINT (when :meth:`run` is on the main
-thread and ``signal_handlers`` is true) stop receiving, wait up to ``shutdown_timeout``
-seconds for consumers in flight, then return. A second signal exits the process at once.
-Consumer threads are daemon threads: a process that exits does not wait for them.
+**Shutdown.** :meth:`stop` or ``worker.termed = True`` (any thread), or SIGTERM/SIGINT (when
+:meth:`run` is on the main thread and ``signal_handlers`` is true) stop receiving, wait up to
+``shutdown_timeout`` seconds for consumers in flight, then return. A second signal exits the
+process at once. Consumer threads are daemon threads: a process that exits does not wait for
+them.
 """
 
 from __future__ import annotations
@@ -96,7 +97,8 @@ class Worker:
         self.reactions = Reactions(channel_layer, message_retries)
         self.signal_handlers = signal_handlers
         self.shutdown_timeout = shutdown_timeout
-        #: True once the worker was asked to stop.
+        self._termed = False
+        #: True once the worker was asked to stop (see :attr:`termed`).
         self.termed = False
         #: Consumers still running when ``shutdown_timeout`` ran out.
         self.abandoned = 0
@@ -115,8 +117,8 @@ class Worker:
 
     def apply_channel_filters(self, channels: Iterable[str]) -> list[str]:
         """Keep names matching any ``only_channels`` glob, then drop those matching any
-        ``exclude_channels`` glob (case-sensitive)."""
-        names = sorted(channels)
+        ``exclude_channels`` glob (case-sensitive); the input order is kept."""
+        names = list(channels)
         if self.only_channels:
             names = [n for n in names if any(fnmatch.fnmatchcase(n, g) for g in self.only_channels)]
         return [
@@ -125,7 +127,7 @@ class Worker:
 
     def listen_channels(self) -> list[str]:
         """The channels this worker receives on; raises ``ValueError`` if there are none."""
-        names = self.apply_channel_filters(self.router.channels)
+        names = self.apply_channel_filters(sorted(self.router.channels))
         if not names:
             raise ValueError(
                 f"no channels to listen on: the routing has {sorted(self.router.channels)!r}, "
@@ -133,6 +135,20 @@ class Worker:
                 f"{self.exclude_channels!r}"
             )
         return check_receive_names(names)
+
+    @property
+    def termed(self) -> bool:
+        """True once the worker was asked to stop. Setting it to True stops the worker, as
+        :meth:`stop` does (the 1.x way to stop a worker from code). :meth:`run` reads it
+        once per pass of each receive loop, so a 1.x subclass that computes it (a property
+        counting passes) stops the worker when it turns true."""
+        return self._termed
+
+    @termed.setter
+    def termed(self, value: bool) -> None:
+        self._termed = bool(value)
+        if value:
+            self.stop()
 
     @property
     def in_job(self) -> bool:
@@ -247,7 +263,7 @@ class Worker:
         if self._stopping:
             return
         self._stopping = True
-        self.termed = True
+        self._termed = True
         self._halt.set()
         self._stop_event.set()
         self._slot_freed.set()
@@ -276,6 +292,9 @@ class Worker:
     def _receive_and_run(self) -> None:
         failures = 0
         while not self._stopping:
+            if self.termed:  # once per pass, for 1.x subclasses that compute it
+                self.stop()
+                break
             try:
                 channel, content = self.channel_layer.receive(
                     self._for_threads, block=True, timeout=THREAD_RECEIVE_SLICE
@@ -317,6 +336,9 @@ class Worker:
         """The loop's receive, on the async-only channels, while it has a free slot."""
         failures = 0
         while not self._stopping:
+            if self.termed:  # once per pass, for 1.x subclasses that compute it
+                self._begin_stop()
+                break
             if self._async_active >= self.max_concurrency:
                 self._slot_freed.clear()
                 await self._slot_freed.wait()

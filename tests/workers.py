@@ -72,6 +72,42 @@ def running_worker(layer: Any, **options: Any) -> Iterator[Worker]:
     assert not errors, errors
 
 
+class Background:
+    """``target()`` running in a daemon thread; what it raised is kept in ``errors``.
+
+    As a context manager, leaving the block calls ``stop()`` (if given), waits up to 10 s
+    for the thread and fails the test if it raised.
+    """
+
+    def __init__(
+        self, target: Callable[[], Any], name: str, stop: Callable[[], Any] | None = None
+    ) -> None:
+        self.errors: list[BaseException] = []
+        self.stop = stop
+        self.thread = threading.Thread(target=self._run, args=(target,), name=name, daemon=True)
+        self.thread.start()
+
+    def __enter__(self) -> Background:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.stop is not None:
+            self.stop()
+        assert self.ended_within(10), f"{self.thread.name} did not stop within 10 s"
+        assert not self.errors, self.errors
+
+    def _run(self, target: Callable[[], Any]) -> None:
+        try:
+            target()
+        except BaseException as exc:  # reported by the test, not lost in the thread
+            self.errors.append(exc)
+
+    def ended_within(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for the thread; True if it has ended."""
+        self.thread.join(timeout)
+        return not self.thread.is_alive()
+
+
 def new_notify(layer: Any) -> tuple[str, str]:
     """A process-specific channel for consumers to report on: ``(channel, prefix)``."""
     channel = layer.new_channel("test.notify!")

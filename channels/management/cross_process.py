@@ -4,7 +4,6 @@ their logging, and a channel layer other processes can reach."""
 from __future__ import annotations
 
 import logging
-import sys
 from typing import Any
 
 from django.core.management import CommandError
@@ -15,6 +14,7 @@ from ..exceptions import (
     ChannelLayerUnavailable,
     InvalidChannelLayerError,
 )
+from ..log import shared_handler
 
 logger = logging.getLogger("channels.worker")
 
@@ -28,9 +28,8 @@ def setup_logging(verbosity: int) -> None:
         level = logging.DEBUG
     logger.setLevel(level)
     if not logger.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        logger.addHandler(handler)
+        # The handler channels.log.setup_logger attaches too: calling both prints once.
+        logger.addHandler(shared_handler())
 
 
 def cross_process_layer(alias: str, why: str) -> Any:

@@ -103,8 +103,14 @@ class BaseOriginValidator:
         )
 
     def allows(self, message: Any, headers: Any) -> bool:
-        """Whether the handshake whose headers are ``headers`` may go on."""
-        origin = parse_origin(origin_header(headers))
+        """Whether the handshake whose headers are ``headers`` may go on. Malformed headers
+        (an entry that is not a ``[name, value]`` pair, a value that is not text or bytes)
+        refuse it, as a missing, empty or non-ASCII ``Origin`` does."""
+        try:
+            raw = origin_header(headers)
+        except (TypeError, ValueError):
+            return False
+        origin = parse_origin(raw)
         return origin is not None and bool(self.validate_origin(message, origin))
 
     def _check_message(self, args: tuple[Any, ...]) -> None:

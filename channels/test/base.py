@@ -24,6 +24,7 @@ from ..asgi import ChannelLayerWrapper, channel_layers
 from ..layers.inmemory import InMemoryChannelLayer
 from ..message import Message
 from ..routing import Include, Router, expand_routing
+from .oncommit import run_commit_callbacks, running_commit_callbacks
 
 T = TypeVar("T")
 
@@ -72,6 +73,10 @@ def fresh_channel_layers(
 class ChannelTestCaseMixin:
     """Fresh in-memory layers for every test, and :meth:`get_next_message`.
 
+    The ``transaction.on_commit()`` callbacks a test registers run when the test tools look
+    at a layer and at the end of the test (see :mod:`channels.test.oncommit`), so that
+    bindings' frames reach the test although its transaction never commits.
+
     Mix into a Django ``SimpleTestCase`` subclass; :class:`ChannelTestCase` and
     :class:`TransactionChannelTestCase` are the ready-made ones.
     """
@@ -83,7 +88,10 @@ class ChannelTestCaseMixin:
         # Around Django's whole per-test sequence (_pre_setup, setUp, the test, tearDown,
         # _post_teardown). Not in _pre_setup: Django 5 made that a classmethod that a
         # TransactionTestCase may run once, early, in setUpClass.
-        with fresh_channel_layers(self.test_channel_aliases):
+        with fresh_channel_layers(self.test_channel_aliases), running_commit_callbacks() as cb:
+            # A TestCase never commits: on-commit callbacks (binding frames) run when the
+            # test tools look, and after tearDown (see channels.test.oncommit).
+            self.addCleanup(cb.run)  # type: ignore[attr-defined]
             super()._setup_and_call(result, debug)  # type: ignore[misc]
 
     def get_next_message(
@@ -91,6 +99,7 @@ class ChannelTestCaseMixin:
     ) -> Message | None:
         """The next message waiting on ``channel`` (no waiting), or None; with ``require``,
         fail the test instead of returning None."""
+        run_commit_callbacks()
         wrapper = channel_layers[alias]
         received, content = wrapper.receive([channel], block=False)
         if received is None:

@@ -30,6 +30,7 @@ from ..channel import Group
 from ..exceptions import ChannelSocketException, DenyConnection
 from ..message import Message
 from ..signals import consumer_finished, consumer_started
+from .oncommit import run_commit_callbacks
 
 _LETTERS = string.ascii_letters
 
@@ -58,6 +59,7 @@ class Client:
 
     def get_next_message(self, channel: str) -> Message | None:
         """The next message waiting on ``channel``, or None (never waits)."""
+        run_commit_callbacks()  # under ChannelTestCase: what the test changed sends first
         received, content = self.channel_layer.receive([channel], block=False)
         if received is None:
             return None
@@ -117,7 +119,12 @@ class Client:
             except (DenyConnection, ChannelSocketException) as exc:
                 socket_error = exc
             finally:
-                consumer_finished.send(sender=type(self))
+                # Under ChannelTestCase the consumer's on-commit callbacks (binding frames)
+                # run now, as they would at once under a worker, and their sends are held.
+                try:
+                    run_commit_callbacks()
+                finally:
+                    consumer_finished.send(sender=type(self))
         finally:
             consumer_started.connect(
                 close_old_connections, dispatch_uid="channels.close_old_connections"

@@ -1,7 +1,8 @@
 """``WSClient``: a pretend WebSocket for consumer tests.
 
 Messages look like the interface server's (DESIGN.md §4): ``websocket.connect`` carries the
-path, the query string (bytes), the headers in list form with the cookies, client, server,
+path, the query string (bytes), the headers in list form with the cookies (``WSClient.headers``
+shows them as 1.x did, a dict), client, server,
 subprotocols and ``order`` 0; ``websocket.receive`` and ``websocket.disconnect`` carry the
 path and the next ``order`` but, as from a real browser, no headers or cookies. A message to
 any other channel gets the headers too.
@@ -44,7 +45,7 @@ class WSClient(Client):
         self.ordered = ordered
         self.order = 0
         self._session: Any = None
-        self._headers: list[tuple[str, str]] = []
+        self._headers: dict[str, str | bytes] = {}
         self._cookies: dict[str, str] = {}
         self._session_cookie = True
         self._pending_replies: list[dict[str, Any]] = []
@@ -56,11 +57,11 @@ class WSClient(Client):
         self._cookies[key] = value
 
     def set_header(self, name: str, value: str | bytes) -> None:
-        """Send header ``name: value`` with the connect (cookies go through ``set_cookie``)."""
+        """Send header ``name: value`` with the connect, replacing an earlier value of the
+        same name (cookies go through ``set_cookie``)."""
         if name.lower() == "cookie":
             raise ValueError("set cookies with set_cookie(key, value), not set_header('cookie')")
-        text = value.decode("latin-1") if isinstance(value, bytes) else value
-        self._headers.append((name.lower(), text))
+        self._headers[name.lower()] = value
 
     def _sessions_installed(self) -> bool:
         return apps.is_installed("django.contrib.sessions")
@@ -73,18 +74,29 @@ class WSClient(Client):
         return cookies
 
     @property
-    def headers(self) -> list[list[bytes]]:
-        """The headers sent, list form ``[[name, value], ...]`` (bytes), ``cookie`` included."""
+    def headers(self) -> dict[str, Any]:
+        """The headers sent with the connect, as in 1.x a dict ``{name: value}`` (a copy):
+        the values given to :meth:`set_header`, and ``"cookie"``, the encoded cookies
+        (bytes, empty without any). The messages carry them in list form (bytes pairs)."""
+        headers: dict[str, Any] = dict(self._headers)
+        headers["cookie"] = self._encoded_cookies()
+        return headers
+
+    def _encoded_cookies(self) -> bytes:
+        jar: SimpleCookie = SimpleCookie()
+        for key, value in self.get_cookies().items():
+            jar[key] = value
+        return "; ".join(morsel.OutputString() for morsel in jar.values()).encode("latin-1")
+
+    def _header_list(self) -> list[list[bytes]]:
+        """What a connect carries: the headers in list form, ``[[name, value], ...]``."""
         headers = [
-            [name.encode("latin-1"), value.encode("latin-1")] for name, value in self._headers
+            [name.encode("latin-1"), value if isinstance(value, bytes) else value.encode("latin-1")]
+            for name, value in self._headers.items()
         ]
-        cookies = self.get_cookies()
-        if cookies:
-            jar: SimpleCookie = SimpleCookie()
-            for key, value in cookies.items():
-                jar[key] = value
-            cookie = "; ".join(morsel.OutputString() for morsel in jar.values())
-            headers.append([b"cookie", cookie.encode("latin-1")])
+        cookie = self._encoded_cookies()
+        if cookie:
+            headers.append([b"cookie", cookie])
         return headers
 
     @property
@@ -134,7 +146,7 @@ class WSClient(Client):
         path, _, query = path.partition("?")
         content.setdefault("path", path)
         if to == "websocket.connect" or to not in WEBSOCKET_CHANNELS:
-            content.setdefault("headers", self.headers)
+            content.setdefault("headers", self._header_list())
         if to == "websocket.connect":
             content.setdefault("query_string", query.encode("latin-1"))
             content.setdefault("scheme", "ws")
@@ -194,15 +206,16 @@ class WSClient(Client):
     # -- receiving ---------------------------------------------------------------------------
 
     def receive(self, json: bool = True) -> Any:  # type: ignore[override]
-        """The next reply: its ``text`` JSON-decoded (with ``json``), else the text, else the
-        whole reply dict (``{"close": ...}``, ``{"bytes": ...}``); None if nothing came."""
+        """The next reply's ``text``, whatever its type (JSON-decoded when ``json`` and it is
+        a str); a reply without ``text`` whole (``{"close": ...}``, ``{"bytes": ...}``);
+        None if nothing came. As in 1.x: ``content.get("text", content)``."""
         content = self._pending_replies.pop(0) if self._pending_replies else super().receive()
         if content is None:
             return None
-        text = content.get("text")
-        if isinstance(text, str):
-            return _json_loads(text) if json else text
-        return content
+        text = content.get("text", content)
+        if json and isinstance(text, str):
+            return _json_loads(text)
+        return text
 
     # -- authentication ----------------------------------------------------------------------
 

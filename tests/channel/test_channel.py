@@ -192,6 +192,21 @@ def test_message_reads_like_a_dict(layer: InMemoryChannelLayer) -> None:
     assert Message({}, "x", layer).reply_channel is None
 
 
+def test_a_message_built_without_channel_or_layer_uses_the_default_layer(wrapper: Any) -> None:
+    # How 1.x consumer tests build messages: Message(content, None, None).
+    message = Message({"text": "hi"}, None, None)
+    assert message.channel.name is None
+    assert message.channel_layer is wrapper
+    assert message.channel.channel_layer is wrapper
+    assert message.reply_channel is None
+    assert message["text"] == "hi"
+    assert message.copy().channel.name is None
+    replying = Message({"reply_channel": "out!x"}, None, None)
+    assert replying.reply_channel is not None
+    replying.reply_channel.send({"text": "back"}, immediately=True)
+    assert wrapper.receive(["out!"]) == ("out!x", {"text": "back"})
+
+
 def test_message_copy_is_deep(layer: InMemoryChannelLayer) -> None:
     message = Message({"headers": [[b"a", b"b"]]}, "http.request", layer)
     copied = message.copy()

@@ -18,6 +18,7 @@ from channels.delay.models import DelayedMessage, InvalidDelayMessage
 from channels.delay.worker import Worker
 from channels.layers.inmemory import InMemoryChannelLayer
 from tests.deadlines import next_message
+from tests.workers import Background
 
 pytestmark = pytest.mark.usefixtures("delay_installed")
 
@@ -172,6 +173,18 @@ def test_the_server_retries_a_full_channel_until_it_has_room(transactional_db: N
     finally:
         logger.removeHandler(full)
     assert not DelayedMessage.objects.exists()
+
+
+def test_setting_termed_stops_a_running_server(transactional_db: None) -> None:
+    # The 1.x way to stop the delay worker from code, as for the main worker.
+    layer = InMemoryChannelLayer()
+    worker = Worker(layer, signal_handlers=False, database_sleep_duration=0.2)
+    with Background(worker.run, "test-delay-termed", stop=worker.stop) as running:
+        assert worker.listening.wait(10), "the delay server did not start within 10 s"
+        layer.send("asgi.delay", {"channel": "later", "delay": 1, "content": {"n": 1}})
+        assert receive(layer, "later") == {"n": 1}
+        worker.termed = True
+        assert running.ended_within(5), "setting termed did not stop the delay server in 5 s"
 
 
 def test_the_server_refuses_a_bad_sleep_duration() -> None:

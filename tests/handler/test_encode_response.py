@@ -94,3 +94,21 @@ async def test_async_streaming_content_encodes_even_when_called_on_a_running_loo
 
     replies = list(AsgiHandler.encode_response(StreamingHttpResponse(parts())))
     assert [reply["content"] for reply in replies] == [b"one ", b"two", b""]
+
+
+def test_headers_are_byte_two_tuples_and_cookies_keep_the_1x_encoding():
+    # As channels 1.x yielded them: (bytes, bytes) tuples, each cookie the Morsel's
+    # output(header="") (which starts with a space), encoded.
+    response = HttpResponse("hi", content_type="text/plain")
+    response["X-Thing"] = "é"
+    response.set_cookie("flavour", "oat", httponly=True)
+    response.set_cookie("hint", "abc", max_age=60)
+    headers = next(AsgiHandler.encode_response(response))["headers"]
+    assert all(type(pair) is tuple and len(pair) == 2 for pair in headers)
+    assert all(isinstance(part, bytes) for pair in headers for part in pair)
+    assert (b"Content-Type", b"text/plain") in headers
+    assert (b"X-Thing", "é".encode("latin-1")) in headers
+    cookies = [value for name, value in headers if name == b"Set-Cookie"]
+    assert cookies == [morsel.output(header="").encode() for morsel in response.cookies.values()]
+    assert cookies[0].startswith(b" flavour=oat;") and b"HttpOnly" in cookies[0]
+    assert cookies[1].startswith(b" hint=abc;") and b"Max-Age=60" in cookies[1]

@@ -158,6 +158,37 @@ def test_allowed_hosts_only_denies_other_hosts_and_a_missing_origin(layer: Any) 
     assert allowed_hosts_only is AllowedHostsOnlyOriginValidator
 
 
+@override_settings(ALLOWED_HOSTS=["example.com"])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [[b"origin"]],  # an entry that cannot be unpacked
+        [[b"origin", b"https://example.com", b"extra"]],
+        [None],
+        [[b"origin", None]],
+        [[b"origin", b""]],
+        [[b"origin", "https://exämple.com".encode()]],
+        [[b"origin", b"\xff\xfe"]],
+    ],
+    ids=["one-item", "three-items", "none-entry", "none-value", "empty", "non-ascii", "bytes"],
+)
+def test_a_malformed_origin_denies_the_connection_without_raising_value_error(
+    layer: Any, headers: list[Any]
+) -> None:
+    ran: list[str] = []
+
+    def connect(message: Message) -> None:
+        ran.append("ran")
+
+    for validator in (allowed_hosts_only(connect), OriginValidator(connect, ["*"])):
+        message = ws_message(
+            layer, "websocket.connect", reply_channel(layer), order=0, headers=headers
+        )
+        with pytest.raises(DenyConnection):
+            validator(message)
+    assert ran == []
+
+
 @pytest.mark.parametrize(
     ("pattern", "allowed", "refused"),
     [

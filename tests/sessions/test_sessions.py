@@ -129,8 +129,24 @@ def test_channel_session_without_a_message_or_reply_channel_says_so(
 ) -> None:
     with pytest.raises(ValueError, match="needs a consumer called with a Message"):
         remember({"reply_channel": "x!y"})
+    # The text starts as it did in 1.x, with the decorator's own name.
+    with pytest.raises(ValueError) as raised:
+        remember({"reply_channel": "x!y"})
+    assert str(raised.value).startswith("channel_session called without Message instance")
+    with pytest.raises(ValueError) as raised:
+        http_session(lambda message: None)("not a message")
+    assert str(raised.value).startswith("http_session called without Message instance")
     with pytest.raises(ValueError, match="reply_channel"):
         remember(Message({"key": "k", "value": 1}, "some.task", layer))
+
+
+def test_a_hand_built_message_without_reply_channel_gets_a_value_error(
+    layer: Any, cache_sessions: None
+) -> None:
+    # Message(content, None, None), as 1.x consumer tests build them: not a TypeError from
+    # Channel, but the decorator's ValueError about the missing reply channel.
+    with pytest.raises(ValueError, match="reply_channel"):
+        remember(Message({"key": "k", "value": 1}, None, None))
 
 
 def test_nested_channel_sessions_share_one_session(layer: Any, cache_sessions: None) -> None:

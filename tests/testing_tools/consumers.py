@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import Group as AuthGroup
+from django.db import transaction
 
 from channels import Channel
 from channels.exceptions import DenyConnection, WebsocketCloseException
@@ -38,6 +39,15 @@ def make_auth_group(message: Message, **kwargs: Any) -> None:
     """Writes to the database, then tells the reply channel."""
     AuthGroup.objects.create(name=message["name"])
     message.reply_channel.send({"created": message["name"]})
+
+
+def make_auth_group_on_commit(message: Message, **kwargs: Any) -> None:
+    """Writes to the database, tells the reply channel, and tells it again on commit."""
+    name = message["name"]
+    AuthGroup.objects.create(name=name)
+    reply = message.reply_channel
+    transaction.on_commit(lambda: reply.send({"committed": name}))
+    reply.send({"created": name})
 
 
 def task(message: Message, **kwargs: Any) -> None:

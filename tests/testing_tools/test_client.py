@@ -90,14 +90,56 @@ class ClientTests(ChannelTestCase):
         client = WSClient()
         client.set_header("X-Token", "t0k")
         client.set_cookie("flavour", "oat")
-        headers = dict((bytes(k), bytes(v)) for k, v in client.headers)
+        client.send("websocket.connect", path="/headers/?a=1&b=2")
+        sent = client.get_next_message("websocket.connect")
+        headers = dict((bytes(k), bytes(v)) for k, v in sent["headers"])
         self.assertEqual(headers[b"x-token"], b"t0k")
         self.assertIn(b"flavour=oat", headers[b"cookie"])
         self.assertIn(f"{settings.SESSION_COOKIE_NAME}=".encode(), headers[b"cookie"])
+        self.assertEqual(sent["query_string"], b"a=1&b=2")
         client.send_and_consume("websocket.connect", path="/headers/?a=1&b=2")
         self.assertEqual(client.receive(json=False), "a=1&b=2|t0k")
         with self.assertRaisesRegex(ValueError, "set_cookie"):
             client.set_header("Cookie", "x=y")
+
+    def test_headers_is_a_dict_with_the_encoded_cookies_as_in_1x(self):
+        client = WSClient()
+        client.set_header("x-token", "t0k")
+        client.set_header("x-raw", b"bytes")
+        client.set_cookie("flavour", "oat")
+        headers = client.headers
+        self.assertIsInstance(headers, dict)
+        self.assertEqual(headers["x-token"], "t0k")
+        self.assertEqual(headers["x-raw"], b"bytes")
+        self.assertIsInstance(headers["cookie"], bytes)
+        self.assertIn(b"flavour=oat", headers["cookie"])
+        self.assertIn(f"{settings.SESSION_COOKIE_NAME}=".encode(), headers["cookie"])
+        headers["x-token"] = "changed"  # a copy: the connection is not changed
+        self.assertEqual(client.headers["x-token"], "t0k")
+        # The message itself carries ASGI list-form headers, cookie included.
+        client.send("websocket.connect", path="/headers/")
+        sent = client.get_next_message("websocket.connect")["headers"]
+        self.assertIn([b"x-token", b"t0k"], sent)
+        self.assertIn([b"x-raw", b"bytes"], sent)
+        self.assertIn([b"cookie", headers["cookie"]], sent)
+
+    def test_receive_returns_the_text_whatever_its_type(self):
+        client = WSClient()
+        layer = client.channel_layer
+        for reply in (
+            {"text": '{"a": 1}'},
+            {"text": '{"a": 1}'},
+            {"text": None, "close": True},
+            {"text": b"raw"},
+            {"bytes": b"data"},
+        ):
+            layer.send(client.reply_channel, reply)
+        self.assertEqual(client.receive(), {"a": 1})
+        self.assertEqual(client.receive(json=False), '{"a": 1}')
+        self.assertIsNone(client.receive())  # content.get("text", content)
+        self.assertEqual(client.receive(), b"raw")
+        self.assertEqual(client.receive(), {"bytes": b"data"})
+        self.assertIsNone(client.receive())
 
     def test_messages_carry_the_order_an_interface_server_gives_them(self):
         client = WSClient()

@@ -3,9 +3,18 @@ same classes run under Django's runner in test_runners.py)."""
 
 from __future__ import annotations
 
+import contextlib
+import re
+import textwrap
+import unittest
+from pathlib import Path
+from typing import Any
+
 import pytest
 from django.contrib.auth.models import Group as AuthGroup
+from django.db import transaction
 
+from channels import Group
 from channels.asgi import channel_layers
 from channels.layers.inmemory import InMemoryChannelLayer
 from channels.routing import route
@@ -16,6 +25,7 @@ from channels.test import (
     apply_routes,
     fresh_channel_layers,
 )
+from channels.test.oncommit import run_commit_callbacks
 from tests.testing_tools import consumers
 
 PROJECT_ROUTING = "tests.project.routing.channel_routing"
@@ -121,6 +131,85 @@ class TransactionTests(TransactionChannelTestCase):
         self.assertTrue(AuthGroup.objects.filter(name="committed").exists())
 
 
+class OnCommitTests(ChannelTestCase):
+    """The test's transaction never commits; its on-commit callbacks run when it looks."""
+
+    def test_callbacks_the_test_registers_run_before_it_reads(self) -> None:
+        client = Client()
+        client.join_group("news")
+        transaction.on_commit(lambda: Group("news").send({"n": 1}))
+        self.assertEqual(client.receive(), {"n": 1})
+        transaction.on_commit(lambda: Group("news").send({"n": 2}))
+        message = self.get_next_message(client.reply_channel, require=True)
+        self.assertEqual(message.content, {"n": 2})
+        self.assertIsNone(client.receive())
+
+    @apply_routes([route("db", consumers.make_auth_group_on_commit)])
+    def test_a_consumers_callbacks_go_out_when_it_returns_after_its_own_sends(self) -> None:
+        client = Client()
+        client.send_and_consume("db", {"name": "editors"})
+        self.assertEqual(client.receive(), {"created": "editors"})
+        self.assertEqual(client.receive(), {"committed": "editors"})
+        self.assertIsNone(client.receive())
+
+    def test_a_rolled_back_savepoint_sends_nothing(self) -> None:
+        client = Client()
+        client.join_group("news")
+        with contextlib.suppress(RuntimeError), transaction.atomic():
+            transaction.on_commit(lambda: Group("news").send({"rolled": "back"}))
+            raise RuntimeError("roll back")
+        self.assertIsNone(client.receive())
+
+    def test_each_callback_runs_once(self) -> None:
+        runs: list[int] = []
+        transaction.on_commit(lambda: runs.append(1))
+        self.assertEqual(run_commit_callbacks(), 1)
+        self.assertEqual(run_commit_callbacks(), 0)
+        self.assertIsNone(Client().receive())
+        self.assertEqual(runs, [1])
+
+    def test_a_robust_callback_that_raises_is_logged_and_others_still_run(self) -> None:
+        runs: list[str] = []
+
+        def broken() -> None:
+            raise ValueError("boom")
+
+        transaction.on_commit(broken, robust=True)
+        transaction.on_commit(lambda: runs.append("after"))
+        with self.assertLogs("channels.test", "ERROR") as logs:
+            self.assertIsNone(Client().receive())
+        self.assertIn("broken", logs.output[0])
+        self.assertEqual(runs, ["after"])
+
+
+@pytest.mark.django_db
+def test_callbacks_a_test_left_unread_run_after_its_teardown() -> None:
+    events: list[str] = []
+
+    class Inner(ChannelTestCase):
+        def tearDown(self) -> None:
+            events.append("teardown")
+
+        def test_registers(self) -> None:
+            transaction.on_commit(lambda: events.append("callback"))
+            events.append("test")
+
+    result = unittest.TestResult()
+    unittest.TestSuite([Inner("test_registers")]).run(result)
+    assert result.wasSuccessful(), result.errors + result.failures
+    assert events == ["test", "teardown", "callback"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_channel_test_case_callbacks_wait_for_the_commit() -> None:
+    runs: list[str] = []
+    with transaction.atomic():
+        transaction.on_commit(lambda: runs.append("committed"))
+        assert run_commit_callbacks() == 0
+        assert runs == []
+    assert runs == ["committed"]
+
+
 def test_the_test_cases_leave_the_configured_layers_in_place() -> None:
     before = channel_layers["default"]
     with fresh_channel_layers() as fresh:
@@ -152,3 +241,21 @@ async def test_apply_routes_decorates_async_test_functions(layers) -> None:
 def test_apply_routes_refuses_a_class_that_is_not_a_test_case() -> None:
     with pytest.raises(TypeError, match="TestCase class"):
         apply_routes([])(type("NotATest", (), {}))
+
+
+@pytest.mark.django_db
+def test_the_on_commit_example_of_the_testing_docs_passes() -> None:
+    page = (Path(__file__).resolve().parents[2] / "docs" / "testing.rst").read_text("utf-8")
+    found = re.search(r"\.\. code-block:: python\n\n((?:(?:    [^\n]*)?\n)+)", _after(page))
+    assert found is not None
+    namespace: dict[str, Any] = {"__name__": "docs_testing_example"}
+    exec(compile(textwrap.dedent(found.group(1)), "testing.rst", "exec"), namespace)
+    case = namespace["NewsTests"]
+    result = unittest.TestResult()
+    unittest.TestSuite([case("test_news_goes_out_when_the_change_would_commit")]).run(result)
+    assert result.wasSuccessful(), result.errors + result.failures
+    assert result.testsRun == 1
+
+
+def _after(page: str) -> str:
+    return page[page.index("On-commit callbacks") :]

@@ -3,6 +3,9 @@ with the test playing interface server (DESIGN.md §4 messages, replies read fro
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -12,6 +15,8 @@ from urllib.parse import urlencode
 import pytest
 from django.core.management import CommandError, call_command
 
+from channels.management.commands.runworker import EXIT_ABANDONED
+from tests.processes import ROOT
 from tests.runworker_process import RunworkerProcess
 from tests.workers import http_request, new_notify, read_response, receive, receive_many, routed
 
@@ -195,3 +200,34 @@ def test_sigterm_lets_the_consumer_in_flight_finish_and_exits_0(redis_url: str) 
     finally:
         layer.flush()
         layer.close()
+
+
+# -- how runworker ends --------------------------------------------------------------------------
+
+
+def run_exit_case(case: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tests.worker.runworker_exit", case],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_runworker_with_a_mocked_worker_returns_instead_of_exiting() -> None:
+    # 1.x tests patch runworker's Worker; a mock's `abandoned` is truthy but not a count.
+    done = run_exit_case("mock")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "returned, run called 1 time(s)" in done.stdout, done.stdout + done.stderr
+
+
+def test_runworker_exits_1_at_once_when_consumers_were_abandoned() -> None:
+    done = run_exit_case("abandoned")
+    assert done.returncode == EXIT_ABANDONED == 1, done.stdout + done.stderr
+    assert "consumer started" in done.stdout
+    assert "abandoned 1" in done.stdout
+    assert "returned" not in done.stdout
+    assert "1 consumer(s) abandoned at shutdown; exiting now" in done.stderr

@@ -18,6 +18,7 @@ from channels.signals import consumer_finished, consumer_started
 from channels.worker import Worker
 from tests.workers import (
     ROUTING,
+    Background,
     http_request,
     new_notify,
     read_response,
@@ -414,3 +415,72 @@ def test_worker_refuses_a_layer_without_a_router(layer: Any) -> None:
         Worker(layer.channel_layer)
     with pytest.raises(ValueError, match="threads"):
         Worker(layer, threads=0)
+
+
+def test_apply_channel_filters_keeps_the_input_order(layer: Any) -> None:
+    worker = Worker(layer, only_channels=["websocket.*", "http.*"], exclude_channels=["*.receive"])
+    given = ["websocket.disconnect", "http.request", "websocket.receive", "websocket.connect"]
+    assert worker.apply_channel_filters(given) == [
+        "websocket.disconnect",
+        "http.request",
+        "websocket.connect",
+    ]
+    assert Worker(layer).apply_channel_filters(["b", "a", "c"]) == ["b", "a", "c"]
+
+
+@pytest.mark.parametrize("channel", ["a_task_channel", "instance"], ids=["sync", "async"])
+def test_setting_termed_stops_a_running_worker(layer: Any, channel: str) -> None:
+    # The 1.x way to stop a worker from code; run() used to return only on a signal.
+    worker = Worker(layer, signal_handlers=False)
+    assert worker.termed is False
+    with Background(worker.run, "test-termed-worker", stop=worker.stop) as running:
+        notify, prefix = new_notify(layer)
+        layer.send(channel, {"notify": notify, "value": 1})
+        receive(layer, prefix)  # it is running, in its receive loops
+        worker.termed = True
+        assert running.ended_within(10), "setting termed did not stop the worker within 10 s"
+    assert worker.termed is True
+    assert worker.abandoned == 0
+
+
+def test_termed_set_before_run_makes_run_return_at_once(layer: Any) -> None:
+    worker = Worker(layer, signal_handlers=False)
+    worker.termed = True
+    running = Background(worker.run, "test-termed-worker")
+    assert running.ended_within(10), "run() did not return within 10 s"
+    assert not running.errors, running.errors
+
+
+task_runs: list[int] = []
+
+
+def counted_task(message: Any) -> None:
+    task_runs.append(message["n"])
+
+
+class PassCountingWorker(Worker):
+    """The 1.x test pattern: ``termed`` is a property that turns true after N passes."""
+
+    def get_termed(self) -> bool:
+        if not self.passes:
+            return True
+        self.passes -= 1
+        return False
+
+    def set_termed(self, value: Any) -> None:
+        self.passes = value
+
+    termed = property(get_termed, set_termed)  # type: ignore[assignment]
+
+
+def test_a_1x_worker_subclass_computing_termed_stops_when_it_turns_true() -> None:
+    task_runs.clear()
+    with routed([route("counted", counted_task)]):
+        layer = channel_layers["default"]
+        layer.send("counted", {"n": 1})
+        worker = PassCountingWorker(layer, signal_handlers=False)
+        worker.termed = 2  # one pass runs the message, the next finds nothing, then stop
+        running = Background(worker.run, "test-termed-worker")
+        assert running.ended_within(15), "the worker did not stop once termed turned true"
+    assert not running.errors, running.errors
+    assert task_runs == [1]

@@ -99,8 +99,25 @@ class Command(BaseCommand):
         tune_process()
         with contextlib.suppress(KeyboardInterrupt):
             worker.run()
-        if worker.abandoned:
-            # Threads still running consumers would keep the process alive: leave now.
-            sys.stderr.flush()
-            logging.shutdown()
-            os._exit(1)
+        exit_if_abandoned(worker)
+
+
+#: runworker's exit status when it abandoned consumers at shutdown.
+EXIT_ABANDONED = 1
+
+
+def exit_if_abandoned(worker: Any) -> None:
+    """End the process at once with :data:`EXIT_ABANDONED` when ``worker.abandoned`` counts
+    consumers still running after the shutdown timeout; otherwise return.
+
+    Their threads cannot be stopped and would keep the interpreter from exiting, hence
+    ``os._exit``. Only a positive ``int`` is believed: a ``Worker`` replaced in a test (a
+    mock, whose attributes are all truthy) must not end the test run.
+    """
+    abandoned = getattr(worker, "abandoned", 0)
+    if type(abandoned) is not int or abandoned <= 0:
+        return
+    sys.stderr.write(f"runworker: {abandoned} consumer(s) abandoned at shutdown; exiting now\n")
+    sys.stderr.flush()
+    logging.shutdown()
+    os._exit(EXIT_ABANDONED)
