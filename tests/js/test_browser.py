@@ -1,0 +1,140 @@
+"""The JavaScript client in headless Chromium, against ``runserver``: the page of
+docs/javascript.rst (``tests/js/bridgeapp``) loads ``channels/js/websocketbridge.js`` from the
+static files, talks to a ``WebsocketDemultiplexer`` on two streams, gets data binding changes,
+and rides out a server restart."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from tests.examples.browser import by_id, wait
+from tests.examples.conftest import Pages
+
+from .conftest import BridgeSite
+
+#: How long the bridge may take to come back after the server does: its backoff is capped at
+#: 10 s by default, and the first retries fail while runserver starts.
+RECONNECT_TIMEOUT = 30.0
+
+
+def items(driver: Any, list_id: str) -> list[str]:
+    """The texts of a list's items, in order."""
+    return list(
+        driver.execute_script(
+            f"return [...document.querySelectorAll('#{list_id} li')].map(li => li.textContent)"
+        )
+    )
+
+
+def wait_for_item(driver: Any, list_id: str, text: str, timeout: float = 10.0) -> None:
+    wait(driver, lambda d: text in items(d, list_id), f"{text!r} in #{list_id}", timeout)
+
+
+def wait_status(driver: Any, text: str, timeout: float = 10.0) -> None:
+    wait(driver, lambda d: by_id(d, "status").text == text, f"the status {text!r}", timeout)
+
+
+def submit(driver: Any, form: str, text: str) -> None:
+    """Type ``text`` in a form of the page and send it."""
+    driver.find_element("css selector", f"#{form}-form input").send_keys(text)
+    driver.find_element("css selector", f"#{form}-form button").click()
+
+
+def save_note(site: BridgeSite, text: str) -> None:
+    """Save a note in Django (a POST to the site), which its binding sends to every page."""
+    response = httpx.post(f"{site.url}/notes/", data={"text": text}, timeout=10)
+    assert response.status_code == 200, response.text
+
+
+def test_the_static_file_is_served_as_javascript(bridge_site: BridgeSite) -> None:
+    for name in ("websocketbridge.js", "websocketbridge.mjs"):
+        response = httpx.get(f"{bridge_site.url}/static/channels/js/{name}", timeout=10)
+        assert response.status_code == 200, name
+        # Browsers refuse to run a module served with a type that is not JavaScript.
+        assert "javascript" in response.headers["content-type"], response.headers
+
+
+def test_a_page_sends_and_receives_on_two_streams_through_demultiplex(
+    bridge_site: BridgeSite, pages: Pages
+) -> None:
+    with pages:
+        page = pages.open("page", bridge_site.url + "/")
+        wait_status(page, "connected")
+        submit(page, "echo", "hello")
+        submit(page, "note", "a note from the page")
+        wait_for_item(page, "echoes", "hello")
+        # Created through the binding's inbound side, sent back to the group by its outbound.
+        wait_for_item(page, "notes", "a note from the page")
+
+
+def test_a_note_saved_in_django_reaches_every_open_page(
+    bridge_site: BridgeSite, pages: Pages
+) -> None:
+    with pages:
+        first = pages.open("first", bridge_site.url + "/")
+        second = pages.open("second", bridge_site.url + "/")
+        wait_status(first, "connected")
+        wait_status(second, "connected")
+        save_note(bridge_site, "saved by Django")
+        wait_for_item(first, "notes", "saved by Django")
+        wait_for_item(second, "notes", "saved by Django")
+
+
+def test_the_es_module_exports_the_bridge(bridge_site: BridgeSite, pages: Pages) -> None:
+    with pages:
+        page = pages.open("module", bridge_site.url + "/module/")
+        wait_status(page, "connected")
+        wait_for_item(page, "echoes", "from a module")
+
+
+def test_a_frame_the_server_refuses_fires_streamerror(
+    bridge_site: BridgeSite, pages: Pages
+) -> None:
+    with pages:
+        page = pages.open("page", bridge_site.url + "/")
+        wait_status(page, "connected")
+        error = page.execute_async_script(
+            """
+            const done = arguments[arguments.length - 1];
+            bridge.addEventListener("streamerror", (event) => done([event.stream, event.error]));
+            bridge.stream("nope").send({});
+            """
+        )
+        assert error[0] == "nope"
+        assert "unknown stream 'nope'" in error[1]
+        # The socket stays open and usable.
+        submit(page, "echo", "still here")
+        wait_for_item(page, "echoes", "still here")
+
+
+def test_after_a_server_restart_the_bridge_reconnects_and_delivers_both_ways(
+    bridge_site: BridgeSite, pages: Pages
+) -> None:
+    with pages:
+        page = pages.open("page", bridge_site.url + "/")
+        wait_status(page, "connected")
+        submit(page, "echo", "before the restart")
+        wait_for_item(page, "echoes", "before the restart")
+
+        bridge_site.stop()
+        wait(
+            page,
+            lambda d: d.execute_script("return bridge.socket.readyState") != 1,
+            "the page to see its socket close",
+        )
+        assert by_id(page, "status").text.startswith(("disconnected", "reconnecting")), by_id(
+            page, "status"
+        ).text
+        # Sent while disconnected: the bridge keeps it until it is connected again.
+        submit(page, "echo", "sent while the server was down")
+        assert page.execute_script("return bridge.socket.queued") == 1
+
+        bridge_site.start()
+        wait_status(page, "connected again", RECONNECT_TIMEOUT)
+        wait_for_item(page, "echoes", "sent while the server was down")
+        assert page.execute_script("return bridge.socket.queued") == 0
+        # The new connection joined the binding's group again: a change reaches it.
+        save_note(bridge_site, "saved after the restart")
+        wait_for_item(page, "notes", "saved after the restart")
