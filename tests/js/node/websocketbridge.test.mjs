@@ -1,6 +1,6 @@
 // Unit tests of the pure parts of channels/static/channels/js/websocketbridge.js (URL
 // resolution, backoff, the bounded queue, options, frame decoding), with Node's own test
-// runner: `node --test tests/js/node/` (tests/js/test_node.py runs it under pytest).
+// runner: `node --test tests/js/node/*.test.mjs` (tests/js/test_node.py runs it under pytest).
 // The sockets themselves are tested in Chromium (tests/js/test_browser.py).
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";

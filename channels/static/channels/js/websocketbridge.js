@@ -74,7 +74,7 @@
       throw new TypeError(`${PREFIX}options must be an object, got ${describe(options)}`);
     }
     for (const name of Object.keys(options)) {
-      if (!Object.hasOwn(DEFAULTS, name)) {
+      if (!Object.prototype.hasOwnProperty.call(DEFAULTS, name)) {
         // A warning, not an error: 1.x pages may pass options of reconnecting-websocket.
         console.warn(`${PREFIX}ignored unknown option ${JSON.stringify(name)}; known: ${Object.keys(DEFAULTS).join(", ")}`);
       }
