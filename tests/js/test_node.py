@@ -7,8 +7,10 @@ installs Debian's ``nodejs``).
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,8 @@ from tests.conftest import running_under_ci
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = ROOT / "channels" / "static" / "channels" / "js"
 NODE_TESTS = Path(__file__).resolve().parent / "node"
+DOCS_PAGE = ROOT / "docs" / "javascript.rst"
+_JS_BLOCK = re.compile(r"^\.\. code-block:: javascript\n\n((?:(?:   [^\n]*)?\n)+)", re.M)
 #: Seconds Node may take: the tests themselves take well under one.
 DEADLINE = 60.0
 
@@ -60,3 +64,13 @@ def test_the_node_unit_tests_pass() -> None:
     assert "# fail 0" in done.stdout
     passed = int(done.stdout.rsplit("# pass ", 1)[1].split()[0])
     assert passed >= 30, done.stdout
+
+
+def test_the_javascript_blocks_of_the_docs_parse(tmp_path: Path) -> None:
+    blocks = [textwrap.dedent(body) for body in _JS_BLOCK.findall(DOCS_PAGE.read_text("utf-8"))]
+    assert blocks, f"no javascript block in {DOCS_PAGE}"
+    for index, code in enumerate(blocks):
+        script = tmp_path / f"block{index}.js"
+        script.write_text(code, encoding="utf-8")
+        done = run("--check", str(script))
+        assert done.returncode == 0, f"{DOCS_PAGE.name}, javascript block {index}:\n{done.stderr}"
