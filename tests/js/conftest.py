@@ -6,23 +6,25 @@ port it can be restarted on."""
 from __future__ import annotations
 
 import signal
+import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.e2e.conftest import RUNSERVER_BANNER, START_TIMEOUT, STOP_TIMEOUT, free_port, project_env
-from tests.examples.conftest import browser_pool, pages  # noqa: F401 (fixtures used here)
-from tests.processes import ManageProcess, migrate
+from tests.examples.conftest import (  # noqa: F401 (fixtures and the report hook, used here)
+    browser_pool,
+    pages,
+    pytest_runtest_makereport,
+)
+from tests.examples.processes import ExampleProcess
+from tests.processes import migrate
 from tests.project import settings as project_settings
 
 APP = "tests.js.bridgeapp"
 ROUTING = "tests.js.bridgeapp.routing.channel_routing"
 URLCONF = "tests.js.bridgeapp.urls"
-
-#: Every runserver started by this module's tests, for failure reports.
-SERVERS: list[ManageProcess] = []
 
 
 class BridgeSite:
@@ -41,7 +43,7 @@ class BridgeSite:
         )
         migrate(self.env)
         self.port = free_port()
-        self.server: ManageProcess | None = None
+        self.server: ExampleProcess | None = None
 
     @property
     def url(self) -> str:
@@ -50,22 +52,22 @@ class BridgeSite:
     def start(self) -> None:
         """Start runserver on the site's port; return once it listens."""
         assert self.server is None, "the site is already running"
-        self.server = ManageProcess(self.env, "runserver", f"127.0.0.1:{self.port}", "--noreload")
-        SERVERS.append(self.server)
+        command = [sys.executable, "-m", "django", "runserver", f"127.0.0.1:{self.port}"]
+        # An example's process (examples/ as its folder, which the settings module does not
+        # need): its output goes into failed tests' reports.
+        self.server = ExampleProcess("bridge runserver", ".", [*command, "--noreload"], self.env)
         match = self.server.wait_for(RUNSERVER_BANNER, START_TIMEOUT)
-        assert int(match[1]) == self.port, self.server.output
+        assert int(match[1]) == self.port, self.server.output()
 
     def stop(self) -> None:
         """Stop runserver by its pid (Ctrl-C) and check that it exited cleanly."""
         server, self.server = self.server, None
         assert server is not None, "the site is not running"
         try:
-            if server.alive():
-                server.process.send_signal(signal.SIGINT)
-            code = server.wait(STOP_TIMEOUT)
-            assert code == 0, f"runserver exited with {code}:\n{server.output}"
+            code = server.stop(signal.SIGINT, STOP_TIMEOUT)
+            assert code == 0, f"runserver exited with {code}:\n{server.output()}"
         finally:
-            server.__exit__(None, None, None)
+            server.cleanup()
 
 
 @pytest.fixture(scope="module")
@@ -78,20 +80,3 @@ def bridge_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BridgeSite
     finally:
         if site.server is not None:
             site.stop()
-        SERVERS.clear()
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Iterator[None]:
-    """Keep each phase's report on the item (``pages`` saves screenshots of failed tests)
-    and attach the output of the runservers to a failed test's report."""
-    outcome = yield
-    report = outcome.get_result()  # type: ignore[attr-defined]
-    setattr(item, f"report_{report.when}", report)
-    if report.failed:
-        for server in SERVERS:
-            state = server.process.poll()
-            status = "running" if state is None else f"exited with {state}"
-            report.sections.append(
-                (f"runserver (pid {server.process.pid}, {status})", server.tail(150))
-            )

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from tests.examples.browser import by_id, wait
+from tests.examples.browser import by_id, wait, wait_connected
 from tests.examples.conftest import Pages
 
 from .conftest import BridgeSite
@@ -32,14 +32,23 @@ def wait_for_item(driver: Any, list_id: str, text: str, timeout: float = 10.0) -
     wait(driver, lambda d: text in items(d, list_id), f"{text!r} in #{list_id}", timeout)
 
 
-def wait_status(driver: Any, text: str, timeout: float = 10.0) -> None:
-    wait(driver, lambda d: by_id(d, "status").text == text, f"the status {text!r}", timeout)
+def open_connected(pages: Pages, name: str, url: str) -> Any:
+    """A browser showing ``url``, once the page's bridge is connected."""
+    driver = pages.open(name, url)
+    wait_connected(driver, "connected")
+    return driver
 
 
 def submit(driver: Any, form: str, text: str) -> None:
     """Type ``text`` in a form of the page and send it."""
     driver.find_element("css selector", f"#{form}-form input").send_keys(text)
     driver.find_element("css selector", f"#{form}-form button").click()
+
+
+def echo(driver: Any, text: str) -> None:
+    """Send ``text`` on the page's ``echo`` stream and wait for it to come back."""
+    submit(driver, "echo", text)
+    wait_for_item(driver, "echoes", text)
 
 
 def save_note(site: BridgeSite, text: str) -> None:
@@ -60,11 +69,9 @@ def test_a_page_sends_and_receives_on_two_streams_through_demultiplex(
     bridge_site: BridgeSite, pages: Pages
 ) -> None:
     with pages:
-        page = pages.open("page", bridge_site.url + "/")
-        wait_status(page, "connected")
-        submit(page, "echo", "hello")
+        page = open_connected(pages, "page", bridge_site.url + "/")
+        echo(page, "hello")
         submit(page, "note", "a note from the page")
-        wait_for_item(page, "echoes", "hello")
         # Created through the binding's inbound side, sent back to the group by its outbound.
         wait_for_item(page, "notes", "a note from the page")
 
@@ -73,10 +80,8 @@ def test_a_note_saved_in_django_reaches_every_open_page(
     bridge_site: BridgeSite, pages: Pages
 ) -> None:
     with pages:
-        first = pages.open("first", bridge_site.url + "/")
-        second = pages.open("second", bridge_site.url + "/")
-        wait_status(first, "connected")
-        wait_status(second, "connected")
+        first = open_connected(pages, "first", bridge_site.url + "/")
+        second = open_connected(pages, "second", bridge_site.url + "/")
         save_note(bridge_site, "saved by Django")
         wait_for_item(first, "notes", "saved by Django")
         wait_for_item(second, "notes", "saved by Django")
@@ -84,8 +89,7 @@ def test_a_note_saved_in_django_reaches_every_open_page(
 
 def test_the_es_module_exports_the_bridge(bridge_site: BridgeSite, pages: Pages) -> None:
     with pages:
-        page = pages.open("module", bridge_site.url + "/module/")
-        wait_status(page, "connected")
+        page = open_connected(pages, "module", bridge_site.url + "/module/")
         wait_for_item(page, "echoes", "from a module")
 
 
@@ -93,8 +97,7 @@ def test_a_frame_the_server_refuses_fires_streamerror(
     bridge_site: BridgeSite, pages: Pages
 ) -> None:
     with pages:
-        page = pages.open("page", bridge_site.url + "/")
-        wait_status(page, "connected")
+        page = open_connected(pages, "page", bridge_site.url + "/")
         error = page.execute_async_script(
             """
             const done = arguments[arguments.length - 1];
@@ -105,18 +108,15 @@ def test_a_frame_the_server_refuses_fires_streamerror(
         assert error[0] == "nope"
         assert "unknown stream 'nope'" in error[1]
         # The socket stays open and usable.
-        submit(page, "echo", "still here")
-        wait_for_item(page, "echoes", "still here")
+        echo(page, "still here")
 
 
 def test_after_a_server_restart_the_bridge_reconnects_and_delivers_both_ways(
     bridge_site: BridgeSite, pages: Pages
 ) -> None:
     with pages:
-        page = pages.open("page", bridge_site.url + "/")
-        wait_status(page, "connected")
-        submit(page, "echo", "before the restart")
-        wait_for_item(page, "echoes", "before the restart")
+        page = open_connected(pages, "page", bridge_site.url + "/")
+        echo(page, "before the restart")
 
         bridge_site.stop()
         wait(
@@ -132,7 +132,12 @@ def test_after_a_server_restart_the_bridge_reconnects_and_delivers_both_ways(
         assert page.execute_script("return bridge.socket.queued") == 1
 
         bridge_site.start()
-        wait_status(page, "connected again", RECONNECT_TIMEOUT)
+        wait(
+            page,
+            lambda d: by_id(d, "status").text == "connected again",
+            "the page to reconnect",
+            RECONNECT_TIMEOUT,
+        )
         wait_for_item(page, "echoes", "sent while the server was down")
         assert page.execute_script("return bridge.socket.queued") == 0
         # The new connection joined the binding's group again: a change reaches it.
