@@ -184,7 +184,10 @@ describe("socketOptions", () => {
       [{ maxQueued: -1 }, /option maxQueued must be a whole number >= 0, or Infinity, got -1/],
       [{ jitter: 2 }, /option jitter must be a number from 0 to 1, got 2/],
       [{ reconnectionDelayGrowFactor: 0.5 }, /reconnectionDelayGrowFactor must be a number >= 1/],
-      [{ minReconnectionDelay: 5000, maxReconnectionDelay: 100 }, /maxReconnectionDelay must be .*>= minReconnectionDelay \(5000\), got 100/],
+      [
+        { minReconnectionDelay: 5000, maxReconnectionDelay: 100 },
+        /maxReconnectionDelay must be .*>= minReconnectionDelay \(5000\), got 100/,
+      ],
       [{ connectionTimeout: 0 }, /connectionTimeout must be .* > 0/],
       [{ reconnect: "yes" }, /option reconnect must be true, false or a function, got "yes"/],
     ];

@@ -76,7 +76,8 @@
     for (const name of Object.keys(options)) {
       if (!Object.prototype.hasOwnProperty.call(DEFAULTS, name)) {
         // A warning, not an error: 1.x pages may pass options of reconnecting-websocket.
-        console.warn(`${PREFIX}ignored unknown option ${JSON.stringify(name)}; known: ${Object.keys(DEFAULTS).join(", ")}`);
+        const known = Object.keys(DEFAULTS).join(", ");
+        console.warn(`${PREFIX}ignored unknown option ${JSON.stringify(name)}; known: ${known}`);
       }
     }
     const merged = { ...DEFAULTS };
@@ -90,14 +91,17 @@
     };
     const time = (value) => typeof value === "number" && value >= 0 && Number.isFinite(value);
     const count = (value) => value === Infinity || (Number.isInteger(value) && value >= 0);
-    need("reconnect", (v) => typeof v === "boolean" || typeof v === "function", "true, false or a function");
+    const flag = (value) => typeof value === "boolean" || typeof value === "function";
+    need("reconnect", flag, "true, false or a function");
     need("minReconnectionDelay", time, "a number of milliseconds >= 0");
     need("maxReconnectionDelay", (v) => time(v) && v >= merged.minReconnectionDelay,
       `a number of milliseconds >= minReconnectionDelay (${merged.minReconnectionDelay})`);
-    need("reconnectionDelayGrowFactor", (v) => typeof v === "number" && v >= 1 && Number.isFinite(v), "a number >= 1");
+    const factor = (value) => typeof value === "number" && value >= 1 && Number.isFinite(value);
+    need("reconnectionDelayGrowFactor", factor, "a number >= 1");
     need("jitter", (v) => typeof v === "number" && v >= 0 && v <= 1, "a number from 0 to 1");
     need("minUptime", time, "a number of milliseconds >= 0");
-    need("connectionTimeout", (v) => v === Infinity || (time(v) && v > 0), "a number of milliseconds > 0, or Infinity");
+    const timeout = (value) => value === Infinity || (time(value) && value > 0);
+    need("connectionTimeout", timeout, "a number of milliseconds > 0, or Infinity");
     need("maxRetries", count, "a whole number >= 0, or Infinity");
     need("maxQueued", count, "a whole number >= 0, or Infinity");
     merged.debug = Boolean(merged.debug);
@@ -136,7 +140,9 @@
   class MessageQueue {
     constructor(limit) {
       if (!(limit === Infinity || (Number.isInteger(limit) && limit >= 0))) {
-        throw new RangeError(`${PREFIX}a queue's limit must be a whole number >= 0, got ${describe(limit)}`);
+        throw new RangeError(
+          `${PREFIX}a queue's limit must be a whole number >= 0, or Infinity, got ${describe(limit)}`
+        );
       }
       this.limit = limit;
       this._items = [];
@@ -304,7 +310,9 @@
       this._log(`connecting to ${this.url} (attempt ${this._attempt})`);
       this.dispatchEvent(makeEvent("connecting", { attempt: this._attempt }));
       if (this._state !== "connecting") return; // a "connecting" handler called close()
-      const ws = this.protocols === undefined ? new WebSocket(this.url) : new WebSocket(this.url, this.protocols);
+      const ws = this.protocols === undefined
+        ? new WebSocket(this.url)
+        : new WebSocket(this.url, this.protocols);
       ws.binaryType = this.binaryType;
       this._ws = ws;
       if (this.options.connectionTimeout !== Infinity) {
@@ -317,7 +325,8 @@
       }
       ws.addEventListener("open", () => ws === this._ws && this._opened());
       ws.addEventListener("message", (event) => {
-        if (ws === this._ws) this.dispatchEvent(makeEvent("message", { data: event.data, origin: event.origin }));
+        if (ws !== this._ws) return;
+        this.dispatchEvent(makeEvent("message", { data: event.data, origin: event.origin }));
       });
       ws.addEventListener("error", () => ws === this._ws && this.dispatchEvent(makeEvent("error", {})));
       ws.addEventListener("close", (event) => ws === this._ws && this._closed(event));
@@ -428,7 +437,10 @@
     demultiplex(stream, callback) {
       checkStream("demultiplex", stream);
       if (typeof callback !== "function") {
-        throw new TypeError(`${PREFIX}demultiplex(${JSON.stringify(stream)}, callback): callback must be a function(action, stream), got ${describe(callback)}`);
+        throw new TypeError(
+          `${PREFIX}demultiplex(${JSON.stringify(stream)}, callback): callback must be a ` +
+            `function(action, stream), got ${describe(callback)}`
+        );
       }
       this._streams.set(stream, callback);
     }
@@ -455,7 +467,8 @@
       } else if (frame.kind === "plain") {
         if (this._listener) this._listener(frame.payload, null);
       } else if (frame.kind === "error") {
-        console.warn(`${PREFIX}the server refused a frame on stream ${JSON.stringify(frame.stream)}: ${frame.error}`);
+        const stream = JSON.stringify(frame.stream);
+        console.warn(`${PREFIX}the server refused a frame on stream ${stream}: ${frame.error}`);
         this.dispatchEvent(makeEvent("streamerror", { stream: frame.stream, error: frame.error }));
       } else {
         console.warn(`${PREFIX}ignored a frame from ${this.socket.url}: ${frame.error}`);
@@ -465,13 +478,16 @@
 
   function checkStream(method, stream) {
     if (typeof stream !== "string" || !stream) {
-      throw new TypeError(`${PREFIX}${method}() needs a stream name (a non-empty string), got ${describe(stream)}`);
+      throw new TypeError(
+        `${PREFIX}${method}() needs a stream name (a non-empty string), got ${describe(stream)}`
+      );
     }
   }
 
   function copyDetails(event) {
     const details = {};
-    for (const name of ["attempt", "reconnected", "flushed", "code", "reason", "wasClean", "reconnecting", "delay"]) {
+    const names = ["attempt", "reconnected", "flushed", "code", "reason", "wasClean", "reconnecting", "delay"];
+    for (const name of names) {
       if (name in event) details[name] = event[name];
     }
     return details;
