@@ -5,10 +5,12 @@ and rides out a server restart."""
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 import httpx
 
+from tests.e2e.conftest import free_port
 from tests.examples.browser import by_id, wait, wait_connected
 from tests.examples.conftest import Pages
 
@@ -143,3 +145,86 @@ def test_after_a_server_restart_the_bridge_reconnects_and_delivers_both_ways(
         # The new connection joined the binding's group again: a change reaches it.
         save_note(bridge_site, "saved after the restart")
         wait_for_item(page, "notes", "saved after the restart")
+
+
+def test_a_page_written_for_the_1x_client_runs_unchanged(
+    bridge_site: BridgeSite, pages: Pages
+) -> None:
+    with pages:
+        page = open_connected(pages, "legacy", bridge_site.url + "/legacy/")
+        # listen(): messages that are not on a stream, with stream null.
+        wait_for_item(page, "plain", "plain message / null")
+        # demultiplex(): the stream's payload and its name.
+        wait_for_item(page, "echoes", "stream message / echo")
+
+
+#: Gives up on a socket after its retries and reports what it saw; arguments[0] is the URL.
+GIVE_UP = """
+const [url, options, done] = arguments;
+const socket = new channels.ReconnectingWebSocket(url, undefined, options);
+const closes = [];
+socket.addEventListener("close", (event) => {
+  closes.push(event.reconnecting);
+  if (event.reconnecting) return;
+  let error = null;
+  try { socket.send("too late"); } catch (caught) { error = caught.message; }
+  done({closes, readyState: socket.readyState, error});
+});
+"""
+
+
+def test_a_socket_that_cannot_connect_gives_up_after_max_retries(
+    bridge_site: BridgeSite, pages: Pages
+) -> None:
+    nothing_there = f"ws://127.0.0.1:{free_port()}/"
+    options = {"maxRetries": 2, "minReconnectionDelay": 50, "maxReconnectionDelay": 100}
+    with pages:
+        page = open_connected(pages, "page", bridge_site.url + "/")
+        seen = page.execute_async_script(GIVE_UP, nothing_there, options)
+    assert seen["closes"] == [True, True, False]
+    assert seen["readyState"] == 3
+    assert "it is closed" in seen["error"] and "call reconnect()" in seen["error"]
+
+
+def test_an_attempt_that_hangs_is_abandoned_after_connection_timeout(
+    bridge_site: BridgeSite, pages: Pages
+) -> None:
+    # Accepts TCP connections (the kernel's backlog) but never answers the handshake.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"ws://127.0.0.1:{silent.getsockname()[1]}/"
+        options = {"connectionTimeout": 300, "maxRetries": 1, "minReconnectionDelay": 50}
+        with pages:
+            page = open_connected(pages, "page", bridge_site.url + "/")
+            seen = page.execute_async_script(GIVE_UP, url, options)
+    assert seen["closes"] == [True, False]
+
+
+def test_send_beyond_max_queued_throws_and_keeps_what_was_queued(
+    bridge_site: BridgeSite, pages: Pages
+) -> None:
+    nothing_there = f"ws://127.0.0.1:{free_port()}/"
+    with pages:
+        page = open_connected(pages, "page", bridge_site.url + "/")
+        seen = page.execute_script(
+            """
+            const socket = new channels.ReconnectingWebSocket(
+              arguments[0],
+              undefined,
+              {maxQueued: 2, minReconnectionDelay: 60000, maxReconnectionDelay: 60000},
+            );
+            socket.send("first");
+            socket.send("second");
+            let error = null;
+            try { socket.send("third"); } catch (caught) { error = [caught.name, caught.message]; }
+            const queued = socket.queued;
+            socket.close();
+            return {error, queued, after: socket.queued};
+            """,
+            nothing_there,
+        )
+    assert seen["error"][0] == "QueueFullError"
+    assert "2 messages already wait" in seen["error"][1]
+    assert seen["queued"] == 2
+    assert seen["after"] == 0  # close() drops the queue

@@ -1,4 +1,5 @@
-"""The socket at ``/bridge/``: two streams, ``echo`` and the ``notes`` binding."""
+"""The socket at ``/bridge/``: two streams, ``echo`` and the ``notes`` binding. ``Echo`` also
+serves ``/plain/`` alone, without streams."""
 
 from __future__ import annotations
 

@@ -7,5 +7,6 @@ from . import views
 urlpatterns = [
     path("", views.page),
     path("module/", views.module_page),
+    path("legacy/", views.legacy_page),
     path("notes/", views.add_note),
 ]

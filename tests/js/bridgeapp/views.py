@@ -1,4 +1,5 @@
-"""The page, its ES module twin, and a form post that saves a note on the server side."""
+"""The page, its ES module twin, a page written for the 1.x client, and a form post that
+saves a note on the server side."""
 
 from __future__ import annotations
 
@@ -18,6 +19,11 @@ def page(request: HttpRequest) -> HttpResponse:
 def module_page(request: HttpRequest) -> HttpResponse:
     """The same client imported as an ES module."""
     return render(request, "bridgeapp/module.html")
+
+
+def legacy_page(request: HttpRequest) -> HttpResponse:
+    """A page written against the Channels 1.x client, unchanged."""
+    return render(request, "bridgeapp/legacy.html")
 
 
 @csrf_exempt  # called by the tests, not by a form of the site
