@@ -228,3 +228,25 @@ def test_send_beyond_max_queued_throws_and_keeps_what_was_queued(
     assert "2 messages already wait" in seen["error"][1]
     assert seen["queued"] == 2
     assert seen["after"] == 0  # close() drops the queue
+
+
+def test_listeners_added_before_connect_see_the_first_attempt_and_open(
+    bridge_site: BridgeSite, pages: Pages
+) -> None:
+    with pages:
+        page = open_connected(pages, "page", bridge_site.url + "/")
+        seen = page.execute_async_script(
+            """
+            const done = arguments[arguments.length - 1];
+            const events = [];
+            const other = new channels.WebSocketBridge();
+            other.addEventListener("connecting", (e) => events.push(["connecting", e.attempt]));
+            other.addEventListener("open", (event) => {
+              events.push(["open", event.reconnected]);
+              other.socket.close();
+              done(events);
+            });
+            other.connect("/bridge/");
+            """
+        )
+    assert seen == [["connecting", 0], ["open", False]]

@@ -422,6 +422,8 @@
         });
       }
       socket.addEventListener("message", (event) => socket === this.socket && this._receive(event.data));
+      // The socket's first "connecting" fired in its constructor, before the relay existed.
+      this.dispatchEvent(makeEvent("connecting", { attempt: 0 }));
       return this;
     }
 
