@@ -12,7 +12,7 @@ setup(
     license_files=["LICENSE"],
     # Namespace discovery also picks up data folders (Lua scripts, static files, templates).
     packages=find_namespace_packages(include=["channels", "channels.*"]),
-    package_data={"": ["*.lua", "*.js", "*.html", "*.css", "py.typed"]},
+    package_data={"": ["*.lua", "*.js", "*.mjs", "*.html", "*.css", "py.typed"]},
     include_package_data=True,
     python_requires=">=3.10",
     install_requires=[
