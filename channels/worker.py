@@ -102,6 +102,8 @@ class Worker:
         self.termed = False
         #: Consumers still running when ``shutdown_timeout`` ran out.
         self.abandoned = 0
+        #: ``http.request`` messages dropped unrun because their deadline had passed.
+        self.dropped_late = 0
         self._ready_sent = False
         self._stop_asked = False
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -402,6 +404,11 @@ class Worker:
         self, channel: str, content: dict[str, Any]
     ) -> tuple[Message, Any, dict[str, Any]] | None:
         """The message, its consumer and kwargs; None (logged) when nothing routes it."""
+        if channel == "http.request" and time.time() > content.get("deadline", float("inf")):
+            # Its interface server has answered 503 already, or its client left.
+            self.dropped_late += 1
+            logger.debug("dropped an http.request for %r past its deadline", content.get("path"))
+            return None
         try:
             message = Message(content, channel, self.channel_layer)
             message.retries_left = retries_left(content, self.message_retries)

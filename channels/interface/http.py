@@ -81,6 +81,9 @@ class HttpConnection:
         # Set when a streamed body passes max_request_body_size: answer 413 ourselves.
         self.body_rejected = False
         self.replies: asyncio.Queue[Any] = asyncio.Queue()
+        # What takes the request back off http.request while no worker has it yet.
+        self.receipt: Any = None
+        self.answered = False
 
     async def run(self) -> None:
         reply_channel, self.replies = self.bridge.replies.open()
@@ -104,8 +107,11 @@ class HttpConnection:
             message["body"] = body
             if more:
                 message["body_channel"] = await self.layer.anew_channel("http.request.body?")
+            # A worker drops the request unrun once this has passed: by then the client has
+            # had its 503 (or gave up), so running it would only spend a worker on nobody.
+            message["deadline"] = time.time() + self.bridge.http_timeout
             try:
-                await self.layer.asend("http.request", message)
+                self.receipt = await self.layer.asend_retractable("http.request", message)
             except ChannelFull:
                 logger.warning("http.request is full; answered 503 to %s", self.scope["path"])
                 await self._respond_plain(
@@ -129,7 +135,7 @@ class HttpConnection:
                 if task is not None:
                     task.cancel()
             self.bridge.replies.close(reply_channel)
-            if self.disconnected and self.status is None:
+            if self.disconnected and self.status is None and not await self._retract():
                 await deliver_lifecycle(
                     self.layer,
                     "http.disconnect",
@@ -224,6 +230,21 @@ class HttpConnection:
         self.disconnected = True
         self.replies.put_nowait(_GONE)
 
+    async def _retract(self) -> bool:
+        """Take the request back if no worker has it yet: a client that left, or was
+        answered 503, never has its request run. True if it was taken back."""
+        if self.answered or self.receipt is None:
+            return False
+        receipt, self.receipt = self.receipt, None
+        try:
+            retracted = await self.layer.aretract("http.request", receipt)
+        except ChannelLayerError as exc:
+            logger.debug("could not take back the request for %s: %s", self.scope["path"], exc)
+            return False
+        if retracted:
+            logger.debug("dropped %s %s unrun", self.scope["method"], self.scope["path"])
+        return retracted
+
     # -- response ------------------------------------------------------------------------
 
     async def _next_reply(self) -> dict[str, Any] | None:
@@ -238,6 +259,7 @@ class HttpConnection:
             while True:
                 item = await self.replies.get()
                 if isinstance(item, dict):
+                    self.answered = True
                     return item
                 if item is _GONE or item is _REJECTED or item is timeout:
                     return None
@@ -252,6 +274,7 @@ class HttpConnection:
             return
         if reply is None:
             if not self.disconnected:
+                await self._retract()
                 logger.warning(
                     "no worker answered %s %s within %s s; answered 503",
                     self.scope["method"],

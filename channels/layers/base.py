@@ -269,6 +269,28 @@ class BaseChannelLayer(abc.ABC):
     def close(self) -> None:  # noqa: B027 - optional: a layer with nothing to release
         """Release connections and threads; the layer is not used afterwards."""
 
+    # -- retractable sends ----------------------------------------------------------------
+
+    def send_retractable(self, channel: str, message: Message) -> Any:
+        """:meth:`send`, returning a receipt that :meth:`retract` takes to remove the
+        message again while nobody has received it (None: this layer cannot retract)."""
+        self.send(channel, message)
+        return None
+
+    def retract(self, channel: str, receipt: Any) -> bool:
+        """Remove a message sent with :meth:`send_retractable` if it is still waiting on
+        ``channel``; True if it was, so no receiver will ever get it."""
+        return False
+
+    async def asend_retractable(self, channel: str, message: Message) -> Any:
+        """Async :meth:`send_retractable`."""
+        await self.asend(channel, message)
+        return None
+
+    async def aretract(self, channel: str, receipt: Any) -> bool:
+        """Async :meth:`retract`."""
+        return False
+
     # -- async twins: run the sync method in a thread unless a layer has native ones -------
 
     async def asend(self, channel: str, message: Message) -> None:

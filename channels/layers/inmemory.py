@@ -116,19 +116,20 @@ class InMemoryChannelLayer(BaseChannelLayer):
             del self._groups[group]
         return list(members)
 
-    def _push(self, key: str, data: bytes, now: float, targets: list[str] | None) -> bool:
-        """Append a message to queue ``key``; False if the queue is at capacity."""
+    def _push(self, key: str, data: bytes, now: float, targets: list[str] | None) -> _Entry | None:
+        """Append a message to queue ``key``; None if the queue is at capacity."""
         queue = self._queues.get(key)
         if queue is None:
             queue = self._queues[key] = deque()
         else:
             self._drop_expired(queue, now)
             if len(queue) >= self.capacities.of(key):
-                return False
-        queue.append(_Entry(data, now, now + self.expiry, targets))
+                return None
+        entry = _Entry(data, now, now + self.expiry, targets)
+        queue.append(entry)
         for waiter in self._waiters.pop(key, ()):
             waiter.wake()
-        return True
+        return entry
 
     def _pop(self, keys: list[str]) -> tuple[str, bytes] | None:
         while True:
@@ -182,6 +183,9 @@ class InMemoryChannelLayer(BaseChannelLayer):
     # -- channels ---------------------------------------------------------------------------
 
     def send(self, channel: str, message: Message) -> None:
+        self.send_retractable(channel, message)
+
+    def send_retractable(self, channel: str, message: Message) -> Any:
         data = self.encode(channel, message)
         key = queue_name(channel)
         targets = [channel] if key != channel else None
@@ -189,9 +193,28 @@ class InMemoryChannelLayer(BaseChannelLayer):
             now = time.monotonic()
             if now >= self._next_sweep:
                 self._sweep(now)
-            if not self._push(key, data, now, targets):
+            entry = self._push(key, data, now, targets)
+            if entry is None:
                 raise self.channel_full(channel, self.capacities.of(key))
         self.count("messages_sent")
+        return entry
+
+    def retract(self, channel: str, receipt: Any) -> bool:
+        with self._lock:
+            queue = self._queues.get(queue_name(channel))
+            if queue is None or receipt is None:
+                return False
+            for index, entry in enumerate(queue):
+                if entry is receipt:
+                    del queue[index]
+                    return True
+        return False
+
+    async def asend_retractable(self, channel: str, message: Message) -> Any:
+        return self.send_retractable(channel, message)
+
+    async def aretract(self, channel: str, receipt: Any) -> bool:
+        return self.retract(channel, receipt)
 
     def receive(
         self, channels: Iterable[str], block: bool = False, timeout: float | None = None

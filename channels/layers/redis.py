@@ -193,16 +193,39 @@ class RedisChannelLayer(RedisOwnership):
     # -- channels ---------------------------------------------------------------------------
 
     def send(self, channel: str, message: Message) -> None:
+        self.send_retractable(channel, message)
+
+    async def asend(self, channel: str, message: Message) -> None:
+        await self.asend_retractable(channel, message)
+
+    def send_retractable(self, channel: str, message: Message) -> Any:
         shard, queue, args = self._send_call(channel, message)
         with shard.reaching():
             pushed = shard.run("send", [self.prefix + queue], args)
         self._sent(pushed, channel, queue)
+        return args[0]  # the stored element: LREM finds it again
 
-    async def asend(self, channel: str, message: Message) -> None:
+    async def asend_retractable(self, channel: str, message: Message) -> Any:
         shard, queue, args = self._send_call(channel, message)
         with shard.reaching():
             pushed = await shard.arun("send", [self.prefix + queue], args)
         self._sent(pushed, channel, queue)
+        return args[0]
+
+    def retract(self, channel: str, receipt: Any) -> bool:
+        queue = queue_name(channel)
+        shard = self._shard(queue)
+        with shard.reaching():
+            return bool(receipt is not None and shard.client.lrem(self.prefix + queue, 1, receipt))
+
+    async def aretract(self, channel: str, receipt: Any) -> bool:
+        queue = queue_name(channel)
+        shard = self._shard(queue)
+        with shard.reaching():
+            removed = receipt is not None and await shard.for_loop().plain.lrem(
+                self.prefix + queue, 1, receipt
+            )
+        return bool(removed)
 
     def receive(
         self, channels: Iterable[str], block: bool = False, timeout: float | None = None
