@@ -39,6 +39,7 @@ from . import envelope
 from .base import BaseChannelLayer, Message, Received
 from .codec import decode_message
 from .names import check_channel_name, check_group_name, check_receive_names, queue_name
+from .redis_registry import RedisRegistry
 from .shards import POP_SLICE, HostSpec, Shard, redis, shard_index
 
 logger = logging.getLogger("channels.layers.redis")
@@ -64,7 +65,7 @@ def _backoff(failures: int) -> float:
     return float(min(0.1 * 2 ** (failures - 1), 2.0))
 
 
-class RedisChannelLayer(BaseChannelLayer):
+class RedisChannelLayer(RedisRegistry, BaseChannelLayer):
     """A channel layer on Redis, shared by every process that uses the same ``hosts`` and
     ``prefix``.
 
@@ -243,8 +244,8 @@ class RedisChannelLayer(BaseChannelLayer):
         """:meth:`_accept` for what the ``pop`` script returned: [key, element, expired]."""
         if not reply:
             return None
-        if reply[2]:
-            self.count("messages_expired", int(reply[2]))
+        for key, expired in zip(reply[3::2], reply[4::2], strict=True):
+            self.count("messages_expired", int(expired), queue=key.decode()[len(self.prefix) :])
         return None if reply[0] is None else self._accept(reply[0], reply[1])
 
     def _deposit(self, key: bytes, element: bytes) -> None:
@@ -257,7 +258,7 @@ class RedisChannelLayer(BaseChannelLayer):
         queue = key.decode("ascii")[len(self.prefix) :]
         expires_at, names, body = envelope.unpack(queue, element)
         if expires_at <= time.time():
-            self.count("messages_expired", len(names))
+            self.count("messages_expired", len(names), queue=queue)
             return None
         if len(names) > skip:
             with self._buffer_lock:
@@ -288,7 +289,7 @@ class RedisChannelLayer(BaseChannelLayer):
                     del self._buffer[queue]
                 if expires_at > now:
                     return channel, body
-                self.count("messages_expired")
+                self.count("messages_expired", queue=queue)
         return None
 
     # -- channels ---------------------------------------------------------------------------
