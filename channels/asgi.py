@@ -252,7 +252,12 @@ def get_channel_layer(alias: str = DEFAULT_CHANNEL_LAYER) -> ChannelLayerWrapper
 
     if not apps.ready:
         django.setup()
-    return channel_layers[alias]
+    wrapper = channel_layers[alias]
+    # An ASGI server imports this: its heartbeat and metrics start now, not at a first request.
+    from .application import start_interface
+
+    start_interface(wrapper)
+    return wrapper
 
 
 __all__ = [

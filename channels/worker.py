@@ -41,6 +41,7 @@ from .layers.names import check_receive_names
 from .message import Message, pending_message_store
 from .routing import is_async_consumer
 from .signals import consumer_finished, consumer_started, worker_ready
+from .worker_meter import WorkerMeter
 
 logger = logging.getLogger("channels.worker")
 
@@ -126,6 +127,8 @@ class Worker:
         self._consumer_threads: list[threading.Thread] = []
         self._in_flight: set[asyncio.Future[Any]] = set()
         self._async_kind: dict[int, tuple[Any, bool]] = {}
+        #: Per-channel counts of what this worker ran (reported by runworker).
+        self.meter = WorkerMeter()
 
     # -- what to listen on ------------------------------------------------------------------
 
@@ -413,6 +416,7 @@ class Worker:
             )
             return None
         consumer, kwargs = found
+        self.meter.received(channel)
         if self.callback is not None:
             try:
                 self.callback(channel, message)
@@ -452,6 +456,7 @@ class Worker:
 
     def _run_sync(self, message: Message, consumer: Any, kwargs: dict[str, Any]) -> None:
         """In a pool thread: signals, the consumer, the flush, then the reaction to an error."""
+        started = self.meter.begin(message.channel.name, _reply_name(message), describe(consumer))
         error: Exception | None = None
         try:
             consumer_started.send(sender=type(self), environ={})
@@ -468,12 +473,14 @@ class Worker:
                 logger.error(
                     "after %s on %r:", describe(consumer), message.channel.name, exc_info=True
                 )
+        self.meter.consumed(message.channel.name, started, error)
         if error is not None:
             self._react(message, consumer, error)
 
     async def _run_async(self, message: Message, consumer: Any, kwargs: dict[str, Any]) -> None:
         """On the loop: as :meth:`_run_sync`; the signals go through ``sync_to_async`` so
         their database work happens where the consumer's ``sync_to_async`` ORM calls do."""
+        started = self.meter.begin(message.channel.name, _reply_name(message), describe(consumer))
         error: Exception | None = None
         try:
             pending_message_store.prepare()
@@ -490,6 +497,7 @@ class Worker:
                 logger.error(
                     "after %s on %r:", describe(consumer), message.channel.name, exc_info=True
                 )
+        self.meter.consumed(message.channel.name, started, error)
         if error is not None:
             await asyncio.to_thread(self._react, message, consumer, error)
 
@@ -554,6 +562,10 @@ class Worker:
             except Exception:
                 logger.error("could not %s on %r", what, channel, exc_info=True)
                 return
+
+
+def _reply_name(message: Message) -> str | None:
+    return None if message.reply_channel is None else message.reply_channel.name
 
 
 async def _awaited(awaitable: Any) -> Any:

@@ -13,6 +13,7 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
+from .. import log_context
 from ..exceptions import ChannelFull, ChannelLayerError, MessageTooLarge
 from .events import Receive, Send, deliver_lifecycle, plain_response, scope_message
 
@@ -46,6 +47,7 @@ class WebsocketConnection:
         self.send = send
         self.order = 0
         self.close_code = 1006
+        self.accepted = False
         self.where = f"{scope['path']} [{_client(scope)}]"
 
     async def run(self) -> None:
@@ -58,6 +60,7 @@ class WebsocketConnection:
             return
         reply_channel, replies = self.bridge.replies.open()
         self.reply_channel = reply_channel
+        log_context.bind(reply_channel=reply_channel)
         outcome = REFUSED
         try:
             message = scope_message(self.scope, reply_channel)
@@ -70,6 +73,8 @@ class WebsocketConnection:
             if outcome is OPEN:
                 await self._pump(replies)
         finally:
+            if self.accepted:
+                self.bridge.activity.websocket_closed()
             self.bridge.replies.close(reply_channel)
             # A consumer may have added the socket to groups as soon as it saw the connect.
             if outcome is not REFUSED:
@@ -130,6 +135,8 @@ class WebsocketConnection:
         data = reply.get("text") or reply.get("bytes")
         if reply.get("accept") is True or data:
             await self.send({"type": "websocket.accept", "subprotocol": reply.get("subprotocol")})
+            self.accepted = True
+            self.bridge.activity.websocket_opened()
             access.info("WebSocket CONNECT %s", self.where)
             return OPEN if await self._apply(reply, accept_only=True) else CLOSED
         if reply.get("close") or reply.get("accept") is False:
