@@ -17,16 +17,29 @@ single call win.
 from __future__ import annotations
 
 import contextvars
+import json
 import logging
 from typing import Any
 
-#: The loggers whose records carry the fields.
+#: The loggers whose records carry the fields: every logger of the package (a filter on a
+#: logger applies to the records logged on that very logger, not its children).
 LOGGERS = (
-    "channels.worker",
+    "channels",
+    "channels.access",
+    "channels.binding",
+    "channels.delay",
+    "channels.generic",
+    "channels.handler",
     "channels.interface",
     "channels.layers",
     "channels.layers.redis",
-    "channels.access",
+    "channels.message",
+    "channels.metrics",
+    "channels.offload",
+    "channels.server",
+    "channels.sessions",
+    "channels.worker",
+    "channels.wsgi",
 )
 FIELDS = ("channel", "reply_channel", "consumer")
 
@@ -62,6 +75,34 @@ class ContextFields(logging.Filter):
 
 _FILTER = ContextFields()
 
+#: Extra attributes of access records, included by :class:`JsonFormatter` when present.
+ACCESS_FIELDS = ("status_code", "duration")
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record: ``time``, ``level``, ``logger``, ``message``, the
+    :data:`FIELDS` (None when unbound), ``status_code`` and ``duration`` on access records,
+    and ``exception`` when there is a traceback. Use it in ``LOGGING``::
+
+        "formatters": {"json": {"()": "channels.log_context.JsonFormatter"}}
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        document: dict[str, Any] = {
+            "time": self.formatTime(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for name in FIELDS:
+            document[name] = getattr(record, name, None)
+        for name in ACCESS_FIELDS:
+            if hasattr(record, name):
+                document[name] = getattr(record, name)
+        if record.exc_info:
+            document["exception"] = self.formatException(record.exc_info)
+        return json.dumps(document, default=str)
+
 
 def install() -> None:
     """Attach the filter to :data:`LOGGERS` (idempotent; done when this module loads)."""
@@ -73,4 +114,4 @@ def install() -> None:
 
 install()
 
-__all__ = ["FIELDS", "LOGGERS", "ContextFields", "bind", "current", "install"]
+__all__ = ["FIELDS", "LOGGERS", "ContextFields", "JsonFormatter", "bind", "current", "install"]

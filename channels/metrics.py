@@ -54,6 +54,7 @@ def parse_address(value: str) -> tuple[str, int]:
 def _client() -> Any:
     try:
         import prometheus_client
+        import prometheus_client.core
     except ImportError:
         raise ImportError(
             "serving metrics needs prometheus-client: pip install 'channels[metrics]'"
@@ -192,7 +193,6 @@ class MetricsServer:
         except OSError as exc:
             raise OSError(f"cannot serve metrics on {address!r}: {exc}") from exc
         self.port: int = self._server.server_port
-        logger.info("metrics on http://%s/metrics", self.address)
 
     @property
     def address(self) -> str:

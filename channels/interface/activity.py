@@ -66,6 +66,7 @@ class InterfaceActivity:
             self.metrics.watch_layer(self.layer, lambda: SENT_TO)
             try:
                 self.metrics_server = prometheus_metrics.serve(self.metrics_address)
+                logger.info("serving metrics on http://%s/metrics", self.metrics_server.address)
             except OSError as exc:
                 # Serving connections matters more than serving metrics: log, carry on.
                 logger.error("%s; this interface server runs without metrics", exc)

@@ -11,21 +11,13 @@ one (:mod:`channels.layers.tally`) to the deployment's counters, so ``manage.py 
 can show, per queue, how many sends were refused as full and how many messages expired
 across every process, at the cost of one round trip per beat.
 
-A record is a JSON-able dict:
-
-``id``           ``host:pid:random``, unique per process start
-``kind``         ``"interface"`` or ``"worker"``
-``host``         the host name
-``pid``          the process id
-``started``      Unix time the process started publishing
-``heartbeat``    Unix time of this beat (the writer's clock)
-``interval``     seconds between beats
-``channels``     the channels the process receives on (workers; ``[]`` otherwise)
-``connections``  open client connections (interface servers; None for workers)
-``handled``      messages handled (workers: consumers run; interface servers: requests
-                 answered and WebSocket events relayed)
-``failed``       failures among them (workers: consumers that raised; interface servers:
-                 5xx answers it gave itself)
+A record is a JSON-able dict with the keys ``id`` (``host:pid:random``, unique per process
+start), ``kind`` (``"interface"`` or ``"worker"``), ``host``, ``pid``, ``started`` (Unix time
+the process started publishing), ``heartbeat`` (Unix time of this beat, the writer's clock),
+``interval`` (seconds between beats), ``channels`` (what a worker receives on; ``[]``
+otherwise), ``connections`` (an interface server's open connections; None for workers),
+``handled`` and ``failed`` (workers: consumers run, and those that raised; interface servers:
+connections finished, and 5xx answers) and ``ttl`` (seconds the record outlives its beat).
 
 Reading adds ``heartbeat_age`` (seconds since the last beat, by the store's clock, so hosts'
 clocks need not agree) and ``state`` (``"live"`` or ``"gone"``).

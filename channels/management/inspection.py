@@ -33,6 +33,18 @@ PROCESS_KEYS = (
     "failed",
 )
 
+#: The keys of one queue in ``queues --json``, in order.
+QUEUE_KEYS = (
+    "channel",
+    "pending",
+    "oldest_age",
+    "capacity",
+    "refused_full",
+    "expired",
+    "routed",
+    "listeners",
+)
+
 
 class Inspection:
     """Reads one layer (a wrapper of :data:`channels.asgi.channel_layers`) for the command;
