@@ -29,8 +29,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 from .interface import Bridge
+from .operations_checks import operations_setting_problems
 from .security.origins import origin_allowed
 
 DEFAULTS = {
@@ -55,6 +57,9 @@ def make_bridge(
     websocket_connect_timeout: float | None = None,
 ) -> Bridge:
     """The bridge for a layer wrapper; arguments that are None come from settings."""
+    problems = operations_setting_problems()
+    if problems:
+        raise ImproperlyConfigured("; ".join(message for _, message in problems))
     return Bridge(
         wrapper.channel_layer,
         http_timeout=http_timeout or setting("CHANNELS_HTTP_TIMEOUT"),

@@ -13,4 +13,4 @@ class ChannelsConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported for their side effects: check registration, signal receivers.
-        from . import checks, message, signals  # noqa: F401
+        from . import checks, message, operations_checks, signals  # noqa: F401

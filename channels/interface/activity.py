@@ -40,6 +40,14 @@ class InterfaceActivity:
         heartbeat_interval: float | None = None,
         metrics_address: str | None = None,
     ) -> None:
+        if heartbeat_interval is not None and (
+            not isinstance(heartbeat_interval, int | float)
+            or isinstance(heartbeat_interval, bool)
+            or heartbeat_interval <= 0
+        ):
+            raise ValueError(
+                f"the heartbeat interval must be a positive number, got {heartbeat_interval!r}"
+            )
         if metrics_address is not None:
             prometheus_metrics.parse_address(metrics_address)  # a bad one fails here, early
             prometheus_metrics.metrics()  # and so does a missing prometheus-client
