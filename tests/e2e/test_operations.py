@@ -117,6 +117,11 @@ async def test_a_killed_worker_is_listed_as_gone_and_the_check_still_passes(
     # The survivor still listens on every routed channel.
     check = channels_command(site.env, "status", "--check")
     assert check.returncode == 0, check.stderr
+    # A clean stop withdraws the record at once: the survivor is not "gone", it is not there.
+    assert survivor.stop() == 0
+    processes = by_pid(channels_json(site.env, "status"))
+    assert survivor.pid not in processes
+    assert processes[victim.pid]["state"] == "gone"
 
 
 async def test_refusals_of_a_full_channel_are_summed_and_the_check_fails_without_workers(
