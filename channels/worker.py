@@ -405,7 +405,12 @@ class Worker:
                 message.__doomed__ = True  # type: ignore[attr-defined]
             found = self.router.match(message)
         except Exception:
-            logger.error("could not route a message on %r; dropped", channel, exc_info=True)
+            logger.error(
+                "could not route a message on %r; dropped",
+                channel,
+                exc_info=True,
+                extra={"channel": channel},
+            )
             return None
         if found is None:
             path = content.get("path")
@@ -413,6 +418,7 @@ class Worker:
                 "no route for a message on %r%s; dropped. Add a route for it to ROUTING",
                 channel,
                 f" with path {path!r}" if path is not None else "",
+                extra={"channel": channel, "reply_channel": content.get("reply_channel")},
             )
             return None
         consumer, kwargs = found
