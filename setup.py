@@ -26,6 +26,7 @@ setup(
         "redis": ["redis>=7.0", "hiredis>=2.0"],
         "crypto": ["cryptography>=42"],
         "offload": ["httpx>=0.27"],
+        "metrics": ["prometheus-client>=0.20"],
         "bench": ["gunicorn>=22", "py-spy>=0.3"],
         "tests": [
             "redis>=7.0",
@@ -39,6 +40,7 @@ setup(
             "websockets>=13",
             "sphinx>=7",
             "selenium>=4.11",
+            "prometheus-client>=0.20",
         ],
         "docs": ["sphinx>=7"],
     },

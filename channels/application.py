@@ -16,6 +16,12 @@ Settings (all optional):
     Refuse (HTTP 403) every WebSocket handshake whose ``Origin`` names a host outside
     ``ALLOWED_HOSTS`` (or ``CSRF_TRUSTED_ORIGINS``), before any consumer runs (default
     True). A handshake without ``Origin`` passes. See :mod:`channels.security.origins`.
+``CHANNELS_HEARTBEAT_INTERVAL``
+    Seconds between this interface server's heartbeats, which ``manage.py channels status``
+    reads (default 5; None publishes none). Workers read it too.
+``CHANNELS_METRICS_ADDRESS``
+    ``HOST:PORT`` to serve this interface server's Prometheus metrics on, a socket of its
+    own (default None: no metrics). Needs ``pip install 'channels[metrics]'``.
 """
 
 from __future__ import annotations
@@ -23,8 +29,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 from .interface import Bridge
+from .operations_checks import operations_setting_problems
 from .security.origins import origin_allowed
 
 DEFAULTS = {
@@ -32,6 +40,8 @@ DEFAULTS = {
     "CHANNELS_WEBSOCKET_CONNECT_TIMEOUT": 5.0,
     "CHANNELS_MAX_REQUEST_BODY_SIZE": None,
     "CHANNELS_CHECK_ORIGIN": True,
+    "CHANNELS_HEARTBEAT_INTERVAL": 5.0,
+    "CHANNELS_METRICS_ADDRESS": None,
 }
 
 
@@ -47,6 +57,9 @@ def make_bridge(
     websocket_connect_timeout: float | None = None,
 ) -> Bridge:
     """The bridge for a layer wrapper; arguments that are None come from settings."""
+    problems = operations_setting_problems()
+    if problems:
+        raise ImproperlyConfigured("; ".join(message for _, message in problems))
     return Bridge(
         wrapper.channel_layer,
         http_timeout=http_timeout or setting("CHANNELS_HTTP_TIMEOUT"),
@@ -57,4 +70,13 @@ def make_bridge(
         # Reads CHANNELS_CHECK_ORIGIN and ALLOWED_HOSTS at each handshake, so changing
         # them (override_settings in tests) needs no new bridge.
         origin_allowed=origin_allowed,
+        heartbeat_interval=setting("CHANNELS_HEARTBEAT_INTERVAL"),
+        metrics_address=setting("CHANNELS_METRICS_ADDRESS"),
     )
+
+
+def start_interface(wrapper: Any) -> None:
+    """Build the bridge ``wrapper`` serves (as its first connection would) and start its
+    heartbeat and metrics now: an ASGI server that imported the project's ``asgi.py`` is
+    listed by ``manage.py channels status``, and scrapeable, before any traffic."""
+    wrapper.interface.start()

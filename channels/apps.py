@@ -14,6 +14,6 @@ class ChannelsConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported for their side effects: check registration, signal receivers.
-        from . import checks, composition, pending, signals  # noqa: F401
+        from . import checks, composition, operations_checks, pending, signals  # noqa: F401
 
         composition.install()

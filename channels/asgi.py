@@ -129,6 +129,10 @@ class Composition(Protocol):
     def build_application(self, wrapper: ChannelLayerWrapper) -> Any:
         """The ASGI application (the bridge) that serves connections through ``wrapper``."""
 
+    def start_interface(self, wrapper: ChannelLayerWrapper) -> None:
+        """Start what an interface server runs beside its connections (its heartbeat and
+        metrics) now, as an ASGI server imports the project's ``asgi.py``."""
+
 
 _composition: Composition | None = None
 
@@ -185,10 +189,13 @@ class ChannelLayerWrapper:
         """A wrapper is an ASGI application, so ``daphne myproject.asgi:channel_layer`` (the
         seeds' deployment) serves it: each connection goes through the bridge onto this
         layer, configured from the ``CHANNELS_*`` settings."""
-        application = self.__dict__.get("_application")
-        if application is None:
-            application = self.__dict__["_application"] = composition().build_application(self)
-        await application(scope, receive, send)
+        await self.interface(scope, receive, send)
+
+    @functools.cached_property
+    def interface(self) -> Any:
+        """The ASGI application serving connections through this layer (the bridge), built
+        on first use by the installed composition."""
+        return composition().build_application(self)
 
     def local_only(self) -> bool:
         """True if only this process can reach the layer (the in-memory layer)."""
@@ -284,7 +291,10 @@ def get_channel_layer(alias: str = DEFAULT_CHANNEL_LAYER) -> ChannelLayerWrapper
 
     if not apps.ready:
         django.setup()
-    return channel_layers[alias]
+    wrapper = channel_layers[alias]
+    # An ASGI server imports this: its heartbeat and metrics start now, not at a first request.
+    composition().start_interface(wrapper)
+    return wrapper
 
 
 __all__ = [

@@ -17,7 +17,7 @@ from __future__ import annotations
 from django.apps import apps
 from django.utils.module_loading import autodiscover_modules
 
-from .application import make_bridge
+from .application import make_bridge, start_interface
 from .asgi import ChannelLayerWrapper, install_composition
 from .channel import DeclaredRoute, declared_routes
 from .interface import Bridge
@@ -44,6 +44,10 @@ class DefaultComposition:
     def build_application(self, wrapper: ChannelLayerWrapper) -> Bridge:
         """The bridge serving connections through ``wrapper``'s layer."""
         return make_bridge(wrapper)
+
+    def start_interface(self, wrapper: ChannelLayerWrapper) -> None:
+        """Start the bridge's heartbeat and metrics now (see ``application.start_interface``)."""
+        start_interface(wrapper)
 
 
 #: What the ``channels`` app installs.

@@ -133,6 +133,7 @@ class SendNotAvailableOnDemultiplexer(Exception):
 
 __all__ = [
     "ChannelFull",
+    "ChannelLayerAuthenticationError",
     "ChannelLayerError",
     "ChannelLayerUnavailable",
     "ChannelSocketException",

@@ -25,7 +25,6 @@ import asyncio
 import contextlib
 import contextvars
 import fnmatch
-import inspect
 import logging
 import os
 import signal
@@ -34,15 +33,15 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from django.db import connections
 
-from .concurrency import await_from_thread
+from .dispatch import MessageDispatch
 from .layers.names import check_receive_names
-from .message import Message, pending_message_store
-from .reactions import Reactions, describe, retries_left
+from .message import Message
+from .reactions import Reactions
 from .routing import is_async_consumer
-from .signals import consumer_finished, consumer_started, worker_ready
+from .signals import worker_ready
+from .worker_meter import WorkerMeter
 
 logger = logging.getLogger("channels.worker")
 
@@ -50,7 +49,7 @@ logger = logging.getLogger("channels.worker")
 THREAD_RECEIVE_SLICE = 1.0
 
 
-class Worker:
+class Worker(MessageDispatch):
     """Runs consumers for the messages of ``channel_layer`` (a wrapper from
     :data:`channels.asgi.channel_layers`, which carries the router).
 
@@ -114,6 +113,8 @@ class Worker:
         self._consumer_threads: list[threading.Thread] = []
         self._in_flight: set[asyncio.Future[Any]] = set()
         self._async_kind: dict[int, tuple[Any, bool]] = {}
+        #: Per-channel counts of what this worker ran (reported by runworker).
+        self.meter = WorkerMeter()
 
     # -- what to listen on ------------------------------------------------------------------
 
@@ -400,39 +401,6 @@ class Worker:
             cached = self._async_kind[id(consumer)] = (consumer, is_async_consumer(consumer))
         return cached[1]
 
-    def _route(
-        self, channel: str, content: dict[str, Any]
-    ) -> tuple[Message, Any, dict[str, Any]] | None:
-        """The message, its consumer and kwargs; None (logged) when nothing routes it."""
-        if channel == "http.request" and time.time() > content.get("deadline", float("inf")):
-            # Its interface server has answered 503 already, or its client left.
-            self.dropped_late += 1
-            logger.debug("dropped an http.request for %r past its deadline", content.get("path"))
-            return None
-        try:
-            message = Message(content, channel, self.channel_layer)
-            message.retries_left = retries_left(content, self.message_retries)
-            found = self.router.match(message)
-        except Exception:
-            logger.error("could not route a message on %r; dropped", channel, exc_info=True)
-            return None
-        if found is None:
-            path = content.get("path")
-            logger.error(
-                "no route for a message on %r%s; dropped. Add a route for it to ROUTING",
-                channel,
-                f" with path {path!r}" if path is not None else "",
-            )
-            return None
-        consumer, kwargs = found
-        if self.callback is not None:
-            try:
-                self.callback(channel, message)
-            except Exception:
-                logger.error("worker callback failed for %r", channel, exc_info=True)
-        logger.debug("%s -> %s", channel, describe(consumer))
-        return message, consumer, kwargs
-
     def _start_async(self, message: Message, consumer: Any, kwargs: dict[str, Any]) -> None:
         """On the loop: run a consumer as a task (an async one; or, if a channel thought
         async-only routed to a sync consumer after all, in a thread)."""
@@ -459,51 +427,6 @@ class Worker:
         self._slot_freed.set()
         if not future.cancelled() and future.exception() is not None:
             logger.error("consumer run failed", exc_info=future.exception())
-
-    # -- running one consumer ---------------------------------------------------------------
-
-    def _run_sync(self, message: Message, consumer: Any, kwargs: dict[str, Any]) -> None:
-        """In a pool thread: signals, the consumer, the flush, then the reaction to an error."""
-        error: Exception | None = None
-        try:
-            consumer_started.send(sender=type(self), environ={})
-            result = consumer(message, **kwargs)
-            if inspect.isawaitable(result):
-                assert self._loop is not None
-                await_from_thread(result, self._loop)
-        except Exception as exc:
-            error = exc
-        finally:
-            try:
-                consumer_finished.send(sender=type(self))
-            except Exception:
-                logger.error(
-                    "after %s on %r:", describe(consumer), message.channel.name, exc_info=True
-                )
-        if error is not None:
-            self.reactions.react(message, consumer, error)
-
-    async def _run_async(self, message: Message, consumer: Any, kwargs: dict[str, Any]) -> None:
-        """On the loop: as :meth:`_run_sync`; the signals go through ``sync_to_async`` so
-        their database work happens where the consumer's ``sync_to_async`` ORM calls do."""
-        error: Exception | None = None
-        try:
-            pending_message_store.prepare()
-            await sync_to_async(consumer_started.send)(sender=type(self), environ={})
-            result = consumer(message, **kwargs)
-            if inspect.isawaitable(result):
-                await result
-        except Exception as exc:
-            error = exc
-        finally:
-            try:
-                await sync_to_async(consumer_finished.send)(sender=type(self))
-            except Exception:
-                logger.error(
-                    "after %s on %r:", describe(consumer), message.channel.name, exc_info=True
-                )
-        if error is not None:
-            await asyncio.to_thread(self.reactions.react, message, consumer, error)
 
 
 __all__ = ["Worker"]

@@ -6,15 +6,16 @@ dependency from the reader, not from the graph).
 The tiers (``docs/architecture.rst`` explains them)::
 
     0  channels (the package root), channels.exceptions, channels.types, channels.closecodes,
-       channels.concurrency
+       channels.concurrency, channels.log_context, channels.metrics
     1  channels.layers.*             (never Django)
     2  channels.interface.*          (never Django)
     3  channels.asgi, channels.channel, channels.message, channels.signals, channels.pending
        (message and pending import signals: one tier, no cycle)
     4  everything else: routing, handler, sessions, auth, generic, security, binding, delay,
        offload, the composition root (channels.composition), checks, apps, ...
-    5  channels.worker (its reaction policy, channels.reactions, is tier 4: the session
-       decorators ask it whether a message will run again)
+    5  channels.worker, channels.dispatch, channels.worker_meter (the reaction policy,
+       channels.reactions, is tier 4: the session decorators ask it whether a message will
+       run again)
     6  channels.management.*, channels.delay.management.*, channels.test.*
 """
 
@@ -35,6 +36,8 @@ TIERS: dict[str, int] = {
     "channels.types": 0,
     "channels.closecodes": 0,
     "channels.concurrency": 0,
+    "channels.log_context": 0,
+    "channels.metrics": 0,
     "channels.layers": 1,
     "channels.interface": 2,
     "channels.asgi": 3,
@@ -43,6 +46,8 @@ TIERS: dict[str, int] = {
     "channels.signals": 3,
     "channels.pending": 3,
     "channels.worker": 5,
+    "channels.dispatch": 5,
+    "channels.worker_meter": 5,
     "channels.management": 6,
     "channels.delay.management": 6,
     "channels.test": 6,

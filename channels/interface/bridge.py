@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 from ..layers.base import BaseChannelLayer
 from ..types import Receive, Scope, Send
+from .activity import InterfaceActivity
 from .http import HttpConnection
 from .replies import ReplyDispatcher
 from .websocket import WebsocketConnection
@@ -45,6 +46,10 @@ class Bridge:
     ``origin_allowed``
         Called with a WebSocket scope before anything is sent to the layer; False refuses
         the handshake (used for the default cross-site check).
+    ``heartbeat_interval``, ``metrics_address``
+        This process's heartbeat and Prometheus metrics (see
+        :class:`~channels.interface.activity.InterfaceActivity`); both start with the first
+        connection or lifespan event, or with :meth:`start`.
     """
 
     def __init__(
@@ -57,6 +62,8 @@ class Bridge:
         inline_body_size: int = 256 * 1024,
         origin_allowed: Callable[[Scope], bool] | None = None,
         reply_prefix: str = "daphne.response.",
+        heartbeat_interval: float | None = None,
+        metrics_address: str | None = None,
     ) -> None:
         if inline_body_size >= layer.max_message_size:
             raise ValueError(
@@ -70,6 +77,9 @@ class Bridge:
         self.inline_body_size = inline_body_size
         self.origin_allowed = origin_allowed or _allow_any_origin
         self.reply_prefix = reply_prefix
+        self.activity = InterfaceActivity(
+            layer, heartbeat_interval=heartbeat_interval, metrics_address=metrics_address
+        )
         # One dispatcher (reply prefix and receive loop) per event loop: normally one.
         self._dispatchers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ReplyDispatcher] = (
             weakref.WeakKeyDictionary()
@@ -84,12 +94,19 @@ class Bridge:
             dispatcher = self._dispatchers[loop] = ReplyDispatcher(self.layer, self.reply_prefix)
         return dispatcher
 
+    def start(self) -> None:
+        """Start this process's heartbeat and metrics server, if configured (idempotent)."""
+        self.activity.start()
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
+        self.activity.start()
         if kind == "http":
-            await HttpConnection(self, scope, receive, send).run()
+            with self.activity.connection():
+                await HttpConnection(self, scope, receive, send).run()
         elif kind == "websocket":
-            await WebsocketConnection(self, scope, receive, send).run()
+            with self.activity.connection():
+                await WebsocketConnection(self, scope, receive, send).run()
         elif kind == "lifespan":
             await self._lifespan(receive, send)
         else:
@@ -110,4 +127,5 @@ class Bridge:
         dispatcher = self._dispatchers.pop(asyncio.get_running_loop(), None)
         if dispatcher is not None:
             await dispatcher.stop()
+        await asyncio.to_thread(self.activity.stop)
         await self.layer.aclose()

@@ -12,6 +12,7 @@ import logging
 import time
 from typing import Any
 
+from .. import log_context
 from ..exceptions import ChannelFull, ChannelLayerError, MessageTooLarge
 from ..layers.patience import asend_patiently
 from ..types import Receive, Scope, Send
@@ -87,6 +88,7 @@ class HttpConnection:
 
     async def run(self) -> None:
         reply_channel, self.replies = self.bridge.replies.open()
+        log_context.bind(channel="http.request", reply_channel=reply_channel)
         body_task: asyncio.Task[None] | None = None
         watcher: asyncio.Task[None] | None = None
         try:
@@ -269,6 +271,8 @@ class HttpConnection:
 
     async def _relay_response(self) -> None:
         reply = await self._next_reply()
+        if reply is not None:
+            self.bridge.activity.first_reply(time.monotonic() - self.started)
         if reply is None and self.body_rejected:
             await self._respond_plain(413, self._too_large_text())
             return
@@ -326,6 +330,7 @@ class HttpConnection:
     def _log_access(self) -> None:
         if self.status is None:
             return
+        self.bridge.activity.http_answered(self.status)
         query = self.scope.get("query_string", b"")
         target = self.scope["path"] + ("?" + query.decode("latin-1") if query else "")
         access.info(

@@ -14,6 +14,7 @@ from typing import Protocol
 
 from ..layers.base import BaseChannelLayer
 from ..types import Scope
+from .activity import InterfaceActivity
 from .replies import ReplyDispatcher
 
 
@@ -26,6 +27,7 @@ class ConnectionOwner(Protocol):
     max_request_body_size: int | None
     inline_body_size: int
     origin_allowed: Callable[[Scope], bool]
+    activity: InterfaceActivity
 
     @property
     def replies(self) -> ReplyDispatcher:

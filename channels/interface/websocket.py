@@ -13,6 +13,7 @@ import contextlib
 import logging
 from typing import Any
 
+from .. import log_context
 from ..closecodes import (
     ABNORMAL_CLOSURE,
     INTERNAL_ERROR,
@@ -51,6 +52,7 @@ class WebsocketConnection:
         self.send = send
         self.order = 0
         self.close_code = ABNORMAL_CLOSURE
+        self.accepted = False
         self.where = f"{scope['path']} [{_client(scope)}]"
 
     async def run(self) -> None:
@@ -63,6 +65,7 @@ class WebsocketConnection:
             return
         reply_channel, replies = self.bridge.replies.open()
         self.reply_channel = reply_channel
+        log_context.bind(reply_channel=reply_channel)
         outcome = REFUSED
         try:
             message = scope_message(self.scope, reply_channel)
@@ -75,6 +78,8 @@ class WebsocketConnection:
             if outcome is OPEN:
                 await self._pump(replies)
         finally:
+            if self.accepted:
+                self.bridge.activity.websocket_closed()
             self.bridge.replies.close(reply_channel)
             # A consumer may have added the socket to groups as soon as it saw the connect.
             if outcome is not REFUSED:
@@ -145,6 +150,8 @@ class WebsocketConnection:
         data = reply.get("text") is not None or reply.get("bytes") is not None
         if reply.get("accept") is True or data:
             await self.send({"type": "websocket.accept", "subprotocol": reply.get("subprotocol")})
+            self.accepted = True
+            self.bridge.activity.websocket_opened()
             access.info("WebSocket CONNECT %s", self.where)
             return OPEN if await self._apply(reply, accept_only=True) else CLOSED
         if reply.get("close") or reply.get("accept") is False:

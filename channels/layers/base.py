@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
+from .. import log_context  # noqa: F401 - gives channels.layers records their log fields
 from ..exceptions import ChannelFull, ChannelLayerError, MessageTooLarge
 from .capacity import Capacities, CapacityPatterns
 from .codec import encode_message
@@ -25,6 +26,7 @@ from .names import (
     make_channel_name,
     queue_name,
 )
+from .tally import ChannelTally
 
 logger = logging.getLogger("channels.layers")
 
@@ -130,6 +132,8 @@ class BaseChannelLayer(abc.ABC):
         self.capacities = Capacities(capacity, process_capacity, channel_capacity)
         self._counters = dict.fromkeys(COUNTERS, 0)
         self._counters_lock = threading.Lock()
+        #: Per-queue counts of refused and expired messages, published by a heartbeat.
+        self.tally = ChannelTally()
         # Messages a cancelled default areceive took after its caller had gone.
         self._kept: list[tuple[str, Message]] = []
         # Process prefixes whose membership notes this process reads (see membership.py).
@@ -147,14 +151,17 @@ class BaseChannelLayer(abc.ABC):
         check_group_name(group)
         return encode_message(message, self.max_message_size)
 
-    def count(self, counter: str, amount: int = 1) -> None:
-        """Add ``amount`` to one of this layer's statistics counters."""
+    def count(self, counter: str, amount: int = 1, queue: str | None = None) -> None:
+        """Add ``amount`` to one of this layer's statistics counters (and, given the
+        ``queue`` it happened on, to that queue's count in :attr:`tally`)."""
         with self._counters_lock:
             self._counters[counter] += amount
+        if queue is not None:
+            self.tally.add(counter, queue, amount)
 
     def channel_full(self, channel: str, capacity: int) -> ChannelLayerError:
         """Count a refused send and return the exception to raise."""
-        self.count("channel_full_count")
+        self.count("channel_full_count", queue=queue_name(channel))
         return ChannelFull(
             f"channel {channel!r} is full ({capacity} messages waiting); retry later, or raise "
             "its capacity with channel_capacity"
@@ -165,6 +172,8 @@ class BaseChannelLayer(abc.ABC):
         if not skipped:
             return
         self.count("group_send_skipped", len(skipped))
+        for member in skipped:
+            self.tally.add("channel_full_count", queue_name(member))
         more = f" and {len(skipped) - 5} more" if len(skipped) > 5 else ""
         shown = ", ".join(skipped[:5]) + more
         logger.warning("send_group(%r) skipped %d full member(s): %s", group, len(skipped), shown)

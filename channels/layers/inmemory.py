@@ -20,6 +20,7 @@ from typing import Any
 
 from .base import BaseChannelLayer, Message, Received
 from .codec import decode_message
+from .inmemory_registry import InMemoryRegistry
 from .membership import ADD, DISCARD
 from .names import check_channel_name, check_group_name, check_receive_names, queue_name
 
@@ -66,7 +67,7 @@ def _resolve(future: asyncio.Future[None]) -> None:
         future.set_result(None)
 
 
-class InMemoryChannelLayer(BaseChannelLayer):
+class InMemoryChannelLayer(InMemoryRegistry, BaseChannelLayer):
     """A channel layer held in this process's memory.
 
     Only threads of one process share it, so it suits ``runserver`` and tests, not a
@@ -86,20 +87,20 @@ class InMemoryChannelLayer(BaseChannelLayer):
 
     # -- internals (call with the lock held) ------------------------------------------------
 
-    def _drop_expired(self, queue: deque[_Entry], now: float) -> None:
+    def _drop_expired(self, key: str, queue: deque[_Entry], now: float) -> None:
         expired = 0
         while queue and queue[0].expires <= now:
             entry = queue.popleft()
             expired += len(entry.targets) if entry.targets else 1
         if expired:
-            self.count("messages_expired", expired)
+            self.count("messages_expired", expired, queue=key)
 
     def _sweep(self, now: float) -> None:
         """Drop expired messages and memberships everywhere, so abandoned channels and groups
         do not hold memory; runs at most once per ``expiry`` seconds."""
         self._next_sweep = now + self.expiry
         for key in list(self._queues):
-            self._drop_expired(self._queues[key], now)
+            self._drop_expired(key, self._queues[key], now)
             if not self._queues[key]:
                 del self._queues[key]
         for group in list(self._groups):
@@ -122,7 +123,7 @@ class InMemoryChannelLayer(BaseChannelLayer):
         if queue is None:
             queue = self._queues[key] = deque()
         else:
-            self._drop_expired(queue, now)
+            self._drop_expired(key, queue, now)
             if len(queue) >= self.capacities.of(key):
                 return None
         entry = _Entry(data, now, now + self.expiry, targets)
@@ -144,7 +145,7 @@ class InMemoryChannelLayer(BaseChannelLayer):
             queue = self._queues.get(key)
             if not queue:
                 continue
-            self._drop_expired(queue, now)
+            self._drop_expired(key, queue, now)
             if not queue:
                 del self._queues[key]
                 continue
@@ -336,7 +337,7 @@ class InMemoryChannelLayer(BaseChannelLayer):
         with self._lock:
             now = time.monotonic()
             queue = self._queues.get(key, deque())
-            self._drop_expired(queue, now)
+            self._drop_expired(key, queue, now)
             return {
                 "messages_pending": len(queue),
                 "oldest_message_age": now - queue[0].sent if queue else None,

@@ -45,14 +45,14 @@ class PoppedMessages:
     """Popped elements on their way to receives (thread-safe).
 
     ``decode(channel, body)`` turns a body into ``(channel, message)`` (None if it cannot be
-    decoded); ``count(name, n)`` counts expiries.
+    decoded); ``count(name, n, queue=...)`` counts expiries per queue.
     """
 
     def __init__(
         self,
         prefix: str,
         decode: Callable[[str, bytes], Received | None],
-        count: Callable[[str, int], None],
+        count: Callable[..., None],
     ) -> None:
         self.prefix = prefix
         self.decode = decode
@@ -67,11 +67,14 @@ class PoppedMessages:
         return None if first is None else self.decode(*first)
 
     def accept_script_pop(self, reply: list[Any] | None) -> Received | None:
-        """:meth:`accept` for what the ``pop`` script returned: [key, element, expired]."""
+        """:meth:`accept` for what the ``pop`` script returned: [key, element, expired,
+        key, count, ...]."""
         if not reply:
             return None
-        if reply[2]:
-            self.count("messages_expired", int(reply[2]))
+        # After [key, element, expired] come (key, count) pairs: where the expired ones were.
+        for key, expired in zip(reply[3::2], reply[4::2], strict=True):
+            queue = key.decode("ascii")[len(self.prefix) :]
+            self.count("messages_expired", int(expired), queue=queue)
         return None if reply[0] is None else self.accept(reply[0], reply[1])
 
     def accept_popped(self, popped: Popped) -> Received | None:
@@ -129,7 +132,7 @@ class PoppedMessages:
         queue = key.decode("ascii")[len(self.prefix) :]
         expires_at, names, body = envelope.unpack(queue, element)
         if expires_at <= time.time():
-            self.count("messages_expired", len(names))
+            self.count("messages_expired", len(names), queue=queue)
             return None
         if len(names) > skip:
             with self._lock:
@@ -148,7 +151,7 @@ class PoppedMessages:
                     del self._buffer[queue]
                 if expires_at > now:
                     return channel, body
-                self.count("messages_expired", 1)
+                self.count("messages_expired", 1, queue=queue)
         return None
 
 

@@ -38,6 +38,7 @@ from .membership import ADD, DISCARD
 from .names import check_channel_name, check_group_name, check_receive_names, queue_name
 from .ownership import RedisOwnership
 from .popped import OrphanedPops, Popped, PoppedMessages, blocking_pop, shuffled
+from .redis_registry import RedisRegistry
 from .shards import POP_SLICE, UNREACHABLE, HostSpec, Shard, shard_index
 
 logger = logging.getLogger("channels.layers.redis")
@@ -48,7 +49,7 @@ def _pop_timeout(deadline: float) -> float:
     return max(0.01, round(min(deadline - time.monotonic(), POP_SLICE), 3))
 
 
-class RedisChannelLayer(RedisOwnership):
+class RedisChannelLayer(RedisRegistry, RedisOwnership):
     """A channel layer on Redis, shared by every process that uses the same ``hosts`` and
     ``prefix``.
 

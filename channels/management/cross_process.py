@@ -32,9 +32,9 @@ def setup_logging(verbosity: int) -> None:
         logger.addHandler(shared_handler())
 
 
-def cross_process_layer(alias: str, why: str) -> Any:
-    """The layer wrapper of ``alias``; a ``CommandError`` if it is not configured, cannot be
-    built, or lives in this process's memory only (``why`` says what that breaks)."""
+def configured_layer(alias: str) -> Any:
+    """The layer wrapper of ``alias``; a ``CommandError`` if it is not configured or cannot
+    be built."""
     if alias not in channel_layers:
         raise CommandError(
             f"no channel layer {alias!r} in CHANNEL_LAYERS (configured: "
@@ -44,6 +44,13 @@ def cross_process_layer(alias: str, why: str) -> Any:
         layer = channel_layers[alias]
     except InvalidChannelLayerError as exc:
         raise CommandError(str(exc)) from exc
+    return layer
+
+
+def cross_process_layer(alias: str, why: str) -> Any:
+    """:func:`configured_layer`, also a ``CommandError`` if the layer lives in this process's
+    memory only (``why`` says what that breaks)."""
+    layer = configured_layer(alias)
     if layer.local_only():
         raise CommandError(
             f"channel layer {layer} keeps its messages in this process's memory, so {why}. "

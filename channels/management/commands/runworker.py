@@ -12,10 +12,12 @@ from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from channels.application import setting
 from channels.management.cross_process import check_reachable, cross_process_layer, setup_logging
 from channels.signals import worker_process_ready
 from channels.tuning import tune_process
 from channels.worker import Worker
+from channels.worker_meter import start_reporting
 
 
 def _static_files_consumer() -> Any:
@@ -63,6 +65,12 @@ class Command(BaseCommand):
             dest="max_concurrency",
             help="Async consumers run at once at most (default: 100).",
         )
+        parser.add_argument(
+            "--metrics",
+            metavar="ADDR:PORT",
+            help="Serve Prometheus metrics on this address, e.g. 127.0.0.1:9100 (needs "
+            "channels[metrics]).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         verbosity = options["verbosity"]
@@ -95,10 +103,24 @@ class Command(BaseCommand):
             self.stderr.write(
                 f"Running worker against channel layer {layer} on {', '.join(channels)}"
             )
+        try:
+            reporting = start_reporting(
+                worker,
+                channels,
+                interval=setting("CHANNELS_HEARTBEAT_INTERVAL"),
+                metrics_address=options["metrics"],
+            )
+        except (ValueError, ImportError, OSError) as exc:
+            raise CommandError(str(exc)) from exc
+        if reporting.server is not None and verbosity >= 1:
+            self.stderr.write(f"Serving metrics on http://{reporting.server.address}/metrics")
         worker_process_ready.send(sender=worker)
         tune_process()
-        with contextlib.suppress(KeyboardInterrupt):
-            worker.run()
+        try:
+            with contextlib.suppress(KeyboardInterrupt):
+                worker.run()
+        finally:
+            reporting.stop()
         exit_if_abandoned(worker)
 
 
