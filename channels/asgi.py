@@ -79,7 +79,7 @@ def backend_class(alias: str, config: dict[str, Any]) -> type:
     except ImportError as exc:
         hint = ""
         if "redis" in real and getattr(exc, "name", None) in ("redis", "redis.asyncio"):
-            hint = "; install it with: pip install 'channels[redis]'"
+            hint = "; install it with: pip install 'channels-classic[redis]'"
         else:
             hint = "; check the dotted path, e.g. " + _EXAMPLE_BACKEND
         raise InvalidChannelLayerError(
