@@ -27,6 +27,8 @@ from typing import Any
 
 import pytest
 
+from tests.reference_names import missing_from_reference, undocumented_callables
+
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 #: Pages whose Python blocks are checked; backends.rst also has runnable examples.
 CHECKED_PAGES = ("backends.rst", "installation.rst", "message-spec.rst")
@@ -128,7 +130,12 @@ def test_docs_build_with_warnings_as_errors(tmp_path: Path) -> None:
         f"with pip install -e '.[docs]' if it is missing.\n{result.stdout}\n{result.stderr}"
     )
     assert (tmp_path / "html" / "backends.html").is_file()
-    assert (tmp_path / "html" / "reference.html").is_file()
+    missing = missing_from_reference(tmp_path / "html" / "reference.html")
+    assert missing == [], f"public names with no entry in docs/reference.rst: {missing}"
+
+
+def test_every_public_class_and_function_has_a_docstring() -> None:
+    assert undocumented_callables() == []
 
 
 def test_the_layer_page_has_runnable_examples() -> None:
