@@ -1,5 +1,6 @@
 """Fixtures for the Django-side tests: a fresh in-memory layer per test, a worker running in a
-thread, and helpers that play the interface server (send DESIGN.md §4 messages, read replies).
+thread, and helpers that play the interface server (send messages as
+``docs/message-spec.rst`` describes them, read replies).
 """
 
 from __future__ import annotations

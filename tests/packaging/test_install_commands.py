@@ -62,3 +62,19 @@ def test_the_install_page_names_the_distribution() -> None:
     text = (ROOT / "docs" / "installation.rst").read_text(encoding="utf-8")
     assert "pip install channels-classic" in text
     assert "cannot share an environment" in text
+
+
+def test_nothing_cites_a_design_document_the_project_does_not_ship() -> None:
+    # The design notes the first round was built from are not part of the project: docstrings
+    # and docs point at the project's own pages (docs/message-spec.rst and the like) instead.
+    cited = "DESIGN" + ".md"
+    citing = [
+        str(path.relative_to(ROOT))
+        for folder in ("channels", "docs", "tests", "examples", "benchmarks")
+        for path in (ROOT / folder).rglob("*")
+        if path.suffix in (".py", ".rst", ".html", ".js", ".txt")
+        and "_build" not in path.parts
+        and cited in path.read_text(encoding="utf-8", errors="replace")
+    ]
+    assert not (ROOT / cited).exists(), f"{cited} is part of the project now: drop this test"
+    assert citing == [], f"these cite {cited}, which the project does not contain: {citing}"
