@@ -16,6 +16,10 @@ Settings (all optional):
     Refuse (HTTP 403) every WebSocket handshake whose ``Origin`` names a host outside
     ``ALLOWED_HOSTS`` (or ``CSRF_TRUSTED_ORIGINS``), before any consumer runs (default
     True). A handshake without ``Origin`` passes. See :mod:`channels.security.origins`.
+``CHANNELS_ACCESS_LOG``
+    Log every request and WebSocket event to the ``channels.access`` logger (default False:
+    daphne, uvicorn and hypercorn keep access logs of their own, so each request is logged
+    once; ``runserver``, whose daphne keeps none, always logs them).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ DEFAULTS = {
     "CHANNELS_WEBSOCKET_CONNECT_TIMEOUT": 5.0,
     "CHANNELS_MAX_REQUEST_BODY_SIZE": None,
     "CHANNELS_CHECK_ORIGIN": True,
+    "CHANNELS_ACCESS_LOG": False,
 }
 
 
@@ -45,8 +50,10 @@ def make_bridge(
     *,
     http_timeout: float | None = None,
     websocket_connect_timeout: float | None = None,
+    access_log: bool = False,
 ) -> Bridge:
-    """The bridge for a layer wrapper; arguments that are None come from settings."""
+    """The bridge for a layer wrapper; arguments that are None come from settings.
+    ``access_log``: see :class:`~channels.interface.bridge.Bridge` (runserver's is on)."""
     return Bridge(
         wrapper.channel_layer,
         http_timeout=http_timeout or setting("CHANNELS_HTTP_TIMEOUT"),
@@ -57,4 +64,5 @@ def make_bridge(
         # Reads CHANNELS_CHECK_ORIGIN and ALLOWED_HOSTS at each handshake, so changing
         # them (override_settings in tests) needs no new bridge.
         origin_allowed=origin_allowed,
+        access_log=access_log or bool(setting("CHANNELS_ACCESS_LOG")),
     )

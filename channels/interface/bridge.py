@@ -48,6 +48,12 @@ class Bridge:
     ``origin_allowed``
         Called with a WebSocket scope before anything is sent to the layer; False refuses
         the handshake (used for the default cross-site check).
+    ``access_log``
+        Log every request and WebSocket event to the ``channels.access`` logger at INFO.
+        Off by default, because the server in front keeps its own access log (daphne's,
+        uvicorn's, hypercorn's), so each request is logged once; ``manage.py runserver``
+        turns it on, since the daphne it runs has none. Refusals with a reason are logged
+        as warnings either way.
     """
 
     def __init__(
@@ -60,6 +66,7 @@ class Bridge:
         inline_body_size: int = 256 * 1024,
         origin_allowed: Callable[[Scope], bool] | None = None,
         reply_prefix: str = "daphne.response.",
+        access_log: bool = False,
     ) -> None:
         if inline_body_size >= layer.max_message_size:
             raise ValueError(
@@ -73,6 +80,7 @@ class Bridge:
         self.inline_body_size = inline_body_size
         self.origin_allowed = origin_allowed or _allow_any_origin
         self.reply_prefix = reply_prefix
+        self.access_log = access_log
         # One dispatcher (reply prefix and receive loop) per event loop: normally one.
         self._dispatchers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ReplyDispatcher] = (
             weakref.WeakKeyDictionary()

@@ -308,7 +308,7 @@ class HttpConnection:
             await self.send(event)
 
     def _log_access(self) -> None:
-        if self.status is None:
+        if self.status is None or not self.bridge.access_log:
             return
         query = self.scope.get("query_string", b"")
         target = self.scope["path"] + ("?" + query.decode("latin-1") if query else "")

@@ -94,6 +94,8 @@ class Command(BaseRunserver):  # type: ignore[misc,valid-type]
             wrapper,
             http_timeout=options.get("http_timeout"),
             websocket_connect_timeout=options.get("websocket_handshake_timeout"),
+            # Its daphne keeps no access log of its own: the bridge's is the only one.
+            access_log=True,
         )
         from channels.interface.server import serve
         from channels.tuning import tune_process
