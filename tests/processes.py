@@ -27,6 +27,21 @@ ROOT = Path(__file__).resolve().parents[1]
 T = TypeVar("T")
 
 
+def _ignore_signal(signum: int, frame: object) -> None:
+    """Stands in for SIG_IGN in this process (see :func:`children_take_sigint`)."""
+
+
+def children_take_sigint() -> None:
+    """Let the processes the tests start react to SIGINT (Ctrl-C, which is how a test stops
+    ``runserver``) even when the test run itself was started with SIGINT ignored, as
+    ``nohup``-style launchers and ``command &`` in a script do. An ignored signal stays
+    ignored across ``exec``, so every child would inherit it; a Python handler does not (the
+    child starts with the default), so this process keeps ignoring SIGINT through a handler
+    that does nothing. Call it from the main thread, before starting processes."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, _ignore_signal)
+
+
 def project_env(
     redis_url: str,
     prefix: str,
