@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import DEFAULT_CHANNEL_LAYER
+from .early_consumers import check_decorated_consumer
 from .message import pending_message_store
 
 #: Where ``send(..., delay=...)`` goes: the delay server's channel (see ``channels.delay``).
@@ -151,6 +152,7 @@ class Channel:
         def decorator(func: Any) -> Any:
             from .routing import register_decorated_route
 
+            check_decorated_consumer(channels, func)
             register_decorated_route(alias, list(channels), func, filters)
             return func
 
