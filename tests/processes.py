@@ -72,11 +72,18 @@ def project_env(
     return env
 
 
-def manage(env: dict[str, str], *args: str, timeout: float = 120.0) -> str:
-    """Run ``python -m django *args`` to completion; its output, or AssertionError."""
+def run(
+    command: list[str],
+    *,
+    env: dict[str, str] | None = None,
+    cwd: Path = ROOT,
+    timeout: float = 120.0,
+) -> str:
+    """Run ``command`` to completion (no input, at most ``timeout`` seconds); its combined
+    output, or an AssertionError that shows it if the exit status is not 0."""
     done = subprocess.run(
-        [sys.executable, "-m", "django", *args],
-        cwd=ROOT,
+        command,
+        cwd=cwd,
         env=env,
         stdin=subprocess.DEVNULL,
         capture_output=True,
@@ -84,8 +91,15 @@ def manage(env: dict[str, str], *args: str, timeout: float = 120.0) -> str:
         timeout=timeout,
     )
     output = done.stdout + done.stderr
-    assert done.returncode == 0, f"`django {' '.join(args)}` failed:\n{output}"
+    assert done.returncode == 0, (
+        f"`{' '.join(command)}` in {cwd} exited with {done.returncode}:\n{output}"
+    )
     return output
+
+
+def manage(env: dict[str, str], *args: str, timeout: float = 120.0, cwd: Path = ROOT) -> str:
+    """Run ``python -m django *args`` to completion; its output, or AssertionError."""
+    return run([sys.executable, "-m", "django", *args], env=env, cwd=cwd, timeout=timeout)
 
 
 def migrate(env: dict[str, str]) -> None:

@@ -20,13 +20,13 @@ import os
 import re
 import subprocess
 import sys
-import textwrap
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.docs_blocks import Block as CodeBlock
+from tests.docs_blocks import code_blocks
 from tests.reference_names import missing_from_reference, undocumented_callables
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -47,51 +47,9 @@ needs_sphinx = pytest.mark.skipif(
 )
 
 
-@dataclass(frozen=True)
-class CodeBlock:
-    page: str
-    line: int
-    options: dict[str, str]
-    code: str
-
-    @property
-    def classes(self) -> list[str]:
-        return self.options.get("class", "").split()
-
-    def __str__(self) -> str:
-        return f"{self.page}:{self.line}"
-
-
-_DIRECTIVE = re.compile(r"^(?P<indent>[ \t]*)\.\. code-block:: python3?[ \t]*$")
-_OPTION = re.compile(r"^[ \t]+:(?P<name>[\w-]+):[ \t]*(?P<value>.*)$")
-
-
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip())
-
-
 def python_blocks(page: str) -> list[CodeBlock]:
     """The ``.. code-block:: python`` blocks of a page under ``docs/``, with their options."""
-    lines = (DOCS / page).read_text(encoding="utf-8").splitlines()
-    blocks = []
-    index = 0
-    while index < len(lines):
-        match = _DIRECTIVE.match(lines[index])
-        index += 1
-        if match is None:
-            continue
-        start, indent = index, len(match.group("indent"))
-        options = {}
-        while index < len(lines) and (option := _OPTION.match(lines[index])):
-            options[option.group("name")] = option.group("value").strip()
-            index += 1
-        body = []
-        while index < len(lines) and (not lines[index].strip() or _indent(lines[index]) > indent):
-            body.append(lines[index])
-            index += 1
-        code = textwrap.dedent("\n".join(body)).strip("\n") + "\n"
-        blocks.append(CodeBlock(page, start, options, code))
-    return blocks
+    return [block for _, block in code_blocks(page) if block.language in ("python", "python3")]
 
 
 ALL_BLOCKS = [block for page in CHECKED_PAGES for block in python_blocks(page)]

@@ -7,12 +7,13 @@ real ``manage.py runserver`` through ``tests.processes`` and sends it SIGINT."""
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+
+from tests.processes import run
 
 ROOT = Path(__file__).resolve().parent.parent
 DEADLINE = 60.0
@@ -45,18 +46,8 @@ LAUNCHER = textwrap.dedent(
 def launch(mode: str) -> list[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("CHANNELS_TEST_LAYER", None)
-    done = subprocess.run(
-        [sys.executable, "-c", LAUNCHER, mode],
-        cwd=ROOT,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=DEADLINE,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return [line for line in done.stdout.splitlines() if line.startswith("runserver ")]
+    output = run([sys.executable, "-c", LAUNCHER, mode], env=env, timeout=DEADLINE)
+    return [line for line in output.splitlines() if line.startswith("runserver ")]
 
 
 needs_proc = pytest.mark.skipif(

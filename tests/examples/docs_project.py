@@ -24,81 +24,22 @@ from __future__ import annotations
 
 import ast
 import re
-import subprocess
-import sys
-import textwrap
-from dataclasses import dataclass
 from pathlib import Path
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
-EDIT = " (edit)"
-COMMAND_TIMEOUT = 60.0
+from tests.docs_blocks import Block, code_blocks
 
-_DIRECTIVE = re.compile(r"^(?P<indent>[ \t]*)\.\. code-block::[ \t]*(?P<language>\S+)[ \t]*$")
-_OPTION = re.compile(r"^[ \t]+:(?P<name>[\w-]+):[ \t]*(?P<value>.*)$")
-_UNDERLINE = re.compile(r"^([-=~^\"'`#*+])\1{2,}[ \t]*$")
+EDIT = " (edit)"
 _PATH = re.compile(r"^[\w.-]+(/[\w.-]+)*\.\w+$")
 
 
-@dataclass(frozen=True)
-class Block:
-    """One ``.. code-block::`` of a page, with its options and dedented text."""
-
-    page: str
-    line: int
-    language: str
-    options: dict[str, str]
-    code: str
-
-    @property
-    def caption(self) -> str:
-        return self.options.get("caption", "")
-
-    @property
-    def path(self) -> str | None:
-        """The file this block writes (relative to the project folder), or None."""
-        caption = self.caption.removesuffix(EDIT)
-        return caption if _PATH.match(caption) else None
-
-    @property
-    def is_edit(self) -> bool:
-        return self.caption.endswith(EDIT)
-
-    def __str__(self) -> str:
-        return f"{self.page}:{self.line} ({self.caption or self.language})"
+def file_path(block: Block) -> str | None:
+    """The file a block writes (relative to the project folder), or None."""
+    caption = block.caption.removesuffix(EDIT)
+    return caption if _PATH.match(caption) else None
 
 
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip())
-
-
-def code_blocks(page: str) -> list[tuple[str, Block]]:
-    """Every ``.. code-block::`` of ``docs/<page>``, each with the title of its section."""
-    lines = (DOCS / page).read_text(encoding="utf-8").splitlines()
-    found: list[tuple[str, Block]] = []
-    section = ""
-    index = 0
-    while index < len(lines):
-        line = lines[index]
-        underline = lines[index + 1] if index + 1 < len(lines) else ""
-        if line.strip() and _UNDERLINE.match(underline) and len(underline) >= len(line.rstrip()):
-            section = line.strip()
-        match = _DIRECTIVE.match(line)
-        index += 1
-        if match is None:
-            continue
-        start, indent = index, len(match.group("indent"))
-        options = {}
-        while index < len(lines) and (option := _OPTION.match(lines[index])):
-            options[option.group("name")] = option.group("value").strip()
-            index += 1
-        body = []
-        while index < len(lines) and (not lines[index].strip() or _indent(lines[index]) > indent):
-            body.append(lines[index])
-            index += 1
-        code = textwrap.dedent("\n".join(body)).strip("\n") + "\n"
-        found.append((section, Block(page, start, match.group("language"), options, code)))
-    return found
+def is_edit(block: Block) -> bool:
+    return block.caption.endswith(EDIT)
 
 
 def sections(page: str) -> dict[str, list[Block]]:
@@ -106,7 +47,7 @@ def sections(page: str) -> dict[str, list[Block]]:
     result: dict[str, list[Block]] = {}
     for section, block in code_blocks(page):
         result.setdefault(section, [])
-        if block.path is not None:
+        if file_path(block) is not None:
             result[section].append(block)
     return result
 
@@ -201,41 +142,17 @@ def write_blocks(folder: Path, blocks: list[Block]) -> dict[str, str]:
     """Write each block into the project in ``folder``; the files written, by path."""
     written: dict[str, str] = {}
     for block in blocks:
-        assert block.path is not None
-        target = folder / block.path
-        if block.is_edit:
-            assert target.is_file(), f"{block} edits {block.path}, which does not exist yet"
+        path = file_path(block)
+        assert path is not None
+        target = folder / path
+        if is_edit(block):
+            assert target.is_file(), f"{block} edits {path}, which does not exist yet"
             text = apply_edit(target.read_text(encoding="utf-8"), block)
         else:
             text = block.code
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
-        written[block.path] = text
+        written[path] = text
         if target.suffix == ".py":
             compile(text, str(block), "exec")  # a syntax error names the block
     return written
-
-
-def run(folder: Path, env: dict[str, str], *command: str) -> str:
-    """Run a command of the page (``django-admin``, ``python manage.py``) in ``folder`` with
-    this interpreter; its output, or a failure showing it."""
-    if command[0] == "django-admin":
-        argv = [sys.executable, "-m", "django", *command[1:]]
-    else:
-        assert command[0] == "python", command
-        argv = [sys.executable, *command[1:]]
-    result = subprocess.run(
-        argv,
-        cwd=folder,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=COMMAND_TIMEOUT,
-        check=False,
-    )
-    assert result.returncode == 0, (
-        f"`{' '.join(command)}` in {folder} exited with {result.returncode}:\n"
-        f"{result.stdout}\n{result.stderr}"
-    )
-    return result.stdout + result.stderr

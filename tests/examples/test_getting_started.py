@@ -10,11 +10,14 @@ Chromiums (its ``alert()`` is what the reader sees).
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
 import httpx
 from websockets.sync.client import connect
+
+from tests.processes import manage, run
 
 from . import docs_project
 from .browser import wait
@@ -33,10 +36,10 @@ def start_project(tmp_path: Path, last_section: str | None = None) -> tuple[Path
     said = ("django-admin startproject myproject", "python manage.py startapp myapp")
     for command in said:
         assert command in commands, f"the getting-started page no longer says `{command}`"
-    docs_project.run(tmp_path, example_env(tmp_path), "django-admin", "startproject", "myproject")
+    manage(example_env(tmp_path), "startproject", "myproject", cwd=tmp_path)  # django-admin
     folder = tmp_path / "myproject"
     env = example_env(folder)  # startproject's settings keep db.sqlite3 beside manage.py
-    docs_project.run(folder, env, "python", "manage.py", "startapp", "myapp")
+    run([sys.executable, "manage.py", "startapp", "myapp"], env=env, cwd=folder)
     docs_project.write_blocks(folder, docs_project.blocks_until(PAGE, last_section))
     return folder, env
 

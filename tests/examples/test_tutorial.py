@@ -15,8 +15,10 @@ from pathlib import Path
 import pytest
 from websockets.sync.client import connect
 
+from tests.processes import manage
+
 from . import docs_project
-from .browser import chat_messages, enter_chat, say, wait_for_message
+from .browser import two_rooms_conversation
 from .clients import TIMEOUT, Visitor, receive_json
 from .conftest import Pages
 from .processes import Site, example_env, redis_deployment, runserver
@@ -39,7 +41,7 @@ def start_project(tmp_path: Path, last_section: str | None = None) -> tuple[Path
     folder = tmp_path / "chat-site"
     folder.mkdir()
     env = example_env(folder)  # startproject's settings keep db.sqlite3 in this folder
-    docs_project.run(folder, env, "django-admin", "startproject", "chat", ".")
+    manage(env, "startproject", "chat", ".", cwd=folder)  # django-admin startproject
     docs_project.write_blocks(folder, docs_project.blocks_until(PAGE, last_section))
     return folder, env
 
@@ -87,25 +89,10 @@ def test_the_finished_tutorial_signs_messages_with_the_session_name(tmp_path: Pa
             assert receive_json(ws) == {"type": "message", "user": "alice", "text": "hello, lobby"}
 
 
-def test_the_finished_tutorial_chats_between_two_browsers(tmp_path: Path, pages: Pages) -> None:
+def test_the_finished_tutorial_chats_between_browsers(tmp_path: Path, pages: Pages) -> None:
     folder, env = start_project(tmp_path)
     with runserver(str(folder), env) as site, pages:
-        alice = pages.open("alice", "about:blank")
-        bob = pages.open("bob", "about:blank")
-        enter_chat(alice, site.url, "alice", "lobby")
-        enter_chat(bob, site.url, "bob", "lobby")
-        say(alice, "hi bob")
-        wait_for_message(bob, "alice", "hi bob")
-        say(bob, "hello alice")
-        wait_for_message(alice, "bob", "hello alice")
-        assert (
-            chat_messages(alice)
-            == chat_messages(bob)
-            == [
-                ("alice", "hi bob"),
-                ("bob", "hello alice"),
-            ]
-        )
+        two_rooms_conversation(site, pages)
 
 
 @pytest.mark.redis
