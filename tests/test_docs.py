@@ -1,6 +1,8 @@
 """The documentation builds with warnings as errors, and its layer examples are true.
 
-Code blocks in ``docs/backends.rst`` follow one scheme:
+Python code blocks on every page under ``docs/`` follow one scheme (the getting-started
+guide and the tutorial are also run, as projects, by ``tests/examples/test_getting_started.py``
+and ``tests/examples/test_tutorial.py``):
 
 * a ``.. code-block:: python`` with the option ``:class: runnable`` is a self-contained example
   (it makes its own in-memory layer); it is executed here and must not raise, so its
@@ -30,8 +32,8 @@ from tests.docs_blocks import code_blocks
 from tests.reference_names import missing_from_reference, undocumented_callables
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
-#: Pages whose Python blocks are checked; backends.rst also has runnable examples.
-CHECKED_PAGES = ("backends.rst", "installation.rst", "message-spec.rst")
+#: Pages whose Python blocks are checked (every page); backends.rst also has runnable examples.
+CHECKED_PAGES = tuple(sorted(path.name for path in DOCS.glob("*.rst")))
 RUNNABLE = "runnable"
 SPHINX_DEADLINE = 100.0  # seconds; under pytest's own 120 s timeout
 
