@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__version__ = "2.0.0.dev0"
+__version__ = "1.0.0.dev0"
 
 DEFAULT_CHANNEL_LAYER = "default"
 

@@ -21,7 +21,11 @@ Settings (all optional):
     reads (default 5; None publishes none). Workers read it too.
 ``CHANNELS_METRICS_ADDRESS``
     ``HOST:PORT`` to serve this interface server's Prometheus metrics on, a socket of its
-    own (default None: no metrics). Needs ``pip install 'channels[metrics]'``.
+    own (default None: no metrics). Needs ``pip install 'channels-classic[metrics]'``.
+``CHANNELS_ACCESS_LOG``
+    Log every request and WebSocket event to the ``channels.access`` logger (default False:
+    daphne, uvicorn and hypercorn keep access logs of their own, so each request is logged
+    once; ``runserver``, whose daphne keeps none, always logs them).
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ DEFAULTS = {
     "CHANNELS_CHECK_ORIGIN": True,
     "CHANNELS_HEARTBEAT_INTERVAL": 5.0,
     "CHANNELS_METRICS_ADDRESS": None,
+    "CHANNELS_ACCESS_LOG": False,
 }
 
 
@@ -55,8 +60,10 @@ def make_bridge(
     *,
     http_timeout: float | None = None,
     websocket_connect_timeout: float | None = None,
+    access_log: bool = False,
 ) -> Bridge:
-    """The bridge for a layer wrapper; arguments that are None come from settings."""
+    """The bridge for a layer wrapper; arguments that are None come from settings.
+    ``access_log``: see :class:`~channels.interface.bridge.Bridge` (runserver's is on)."""
     problems = operations_setting_problems()
     if problems:
         raise ImproperlyConfigured("; ".join(message for _, message in problems))
@@ -72,6 +79,7 @@ def make_bridge(
         origin_allowed=origin_allowed,
         heartbeat_interval=setting("CHANNELS_HEARTBEAT_INTERVAL"),
         metrics_address=setting("CHANNELS_METRICS_ADDRESS"),
+        access_log=access_log or bool(setting("CHANNELS_ACCESS_LOG")),
     )
 
 

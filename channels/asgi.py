@@ -81,7 +81,7 @@ def backend_class(alias: str, config: dict[str, Any]) -> type:
     except ImportError as exc:
         hint = ""
         if "redis" in real and getattr(exc, "name", None) in ("redis", "redis.asyncio"):
-            hint = "; install it with: pip install 'channels[redis]'"
+            hint = "; install it with: pip install 'channels-classic[redis]'"
         else:
             hint = "; check the dotted path, e.g. " + _EXAMPLE_BACKEND
         raise InvalidChannelLayerError(
@@ -282,9 +282,8 @@ setting_changed.connect(_on_setting_changed, dispatch_uid="channels.asgi.setting
 
 
 def get_channel_layer(alias: str = DEFAULT_CHANNEL_LAYER) -> ChannelLayerWrapper:
-    """Set Django up and return the layer of ``alias``, for a project's ``asgi.py``::
-
-    channel_layer = get_channel_layer()
+    """Set Django up and return the layer of ``alias``: a project's ``asgi.py`` says
+    ``channel_layer = get_channel_layer()``, and daphne serves ``myproject.asgi:channel_layer``.
     """
     import django
     from django.apps import apps

@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 
 from . import DEFAULT_CHANNEL_LAYER
 from .asgi import channel_layers
+from .early_consumers import check_decorated_consumer
 from .pending import pending_message_store
 
 #: Where ``send(..., delay=...)`` goes: the delay server's channel (see ``channels.delay``).
@@ -161,6 +162,7 @@ class Channel:
             raise TypeError("Channel.consumer() needs at least one channel name")
 
         def decorator(func: Any) -> Any:
+            check_decorated_consumer(channels, func)
             declared = DeclaredRoute(tuple(channels), func, dict(filters))
             declared_routes.setdefault(alias, []).append(declared)
             wrapper = channel_layers.loaded(alias)

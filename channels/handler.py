@@ -83,8 +83,8 @@ class AsgiHandler(base.BaseHandler):
     """Django's request handler for ``http.request`` messages.
 
     Middleware is loaded once, when the handler is made; make one per consumer and reuse it.
-    Calling it with a message returns a generator of reply dicts (DESIGN.md §4) to send, in
-    order, on the message's reply channel:
+    Calling it with a message returns a generator of reply dicts (``docs/message-spec.rst``)
+    to send, in order, on the message's reply channel:
 
     - a request whose path or query string is not UTF-8 gets a 400; a body that does not
       arrive within ``AsgiRequest.body_receive_timeout`` gets a 408; a body the client

@@ -1,6 +1,6 @@
 """Prometheus metrics of a process, served on a listening socket of their own.
 
-Needs ``pip install 'channels[metrics]'`` (``prometheus-client``). ``runworker --metrics
+Needs ``pip install 'channels-classic[metrics]'`` (``prometheus-client``). ``runworker --metrics
 ADDR:PORT`` and the interface server's ``CHANNELS_METRICS_ADDRESS`` setting start
 :func:`serve`; nothing here runs otherwise, and the metrics are never served on the public
 HTTP port. Every name is defined here, once (see ``docs/operations.rst``):
@@ -57,7 +57,7 @@ def _client() -> Any:
         import prometheus_client.core
     except ImportError:
         raise ImportError(
-            "serving metrics needs prometheus-client: pip install 'channels[metrics]'"
+            "serving metrics needs prometheus-client: pip install 'channels-classic[metrics]'"
         ) from None
     return prometheus_client
 

@@ -1,6 +1,6 @@
 """``AsgiRequest``: a Django ``HttpRequest`` built from an ``http.request`` message.
 
-The message format is DESIGN.md §4 (``docs/message-spec.rst``). The body arrives inline in
+The message format is in ``docs/message-spec.rst``. The body arrives inline in
 ``body`` and, when it did not fit one message, as ``http.request.body`` chunks on
 ``body_channel``; it is gathered into a spooled temporary file (in memory up to
 ``FILE_UPLOAD_MAX_MEMORY_SIZE``, on disk past it), so a large upload is never held twice in

@@ -25,8 +25,15 @@ The session decorators live in :mod:`channels.session_decorators`, ordering in
 
 from __future__ import annotations
 
-from .ordering import NEXT_ORDER_KEY, enforce_ordering, requeue_messages, wait_channel_name
-from .session_decorators import (
+# Everything the sessions module ever offered stays importable from here (the auth module,
+# consumers and tests import the helpers too); __all__ lists the documented names.
+from .ordering import (  # noqa: F401
+    NEXT_ORDER_KEY,
+    enforce_ordering,
+    requeue_messages,
+    wait_channel_name,
+)
+from .session_decorators import (  # noqa: F401
     SKIP,
     around,
     channel_and_http_session,
@@ -42,20 +49,13 @@ from .session_decorators import (
 )
 
 __all__ = [
-    "NEXT_ORDER_KEY",
-    "SKIP",
-    "around",
     "channel_and_http_session",
     "channel_session",
     "channel_session_key",
     "enforce_ordering",
-    "find_message",
     "http_session",
     "http_session_key",
-    "http_session_store",
     "requeue_messages",
-    "save_channel_session",
-    "session_engine",
     "session_for_reply_channel",
     "wait_channel_name",
 ]

@@ -16,6 +16,7 @@ Two small ``source-read`` hooks keep the build warning-free while the documentat
 from __future__ import annotations
 
 import fnmatch
+import os
 import re
 import sys
 from pathlib import Path
@@ -43,7 +44,33 @@ html_title = f"channels {release}"
 autodoc_member_order = "bysource"
 autodoc_default_options = {"show-inheritance": True}
 autodoc_typehints = "signature"
-# The layer package never imports Django (DESIGN.md §2), so autodoc needs no settings module.
+
+# The reference documents the Django side too, so Django needs settings: the smallest ones
+# that let every public module import (channels.delay's model, the auth decorators).
+os.environ.pop("DJANGO_SETTINGS_MODULE", None)
+import django  # noqa: E402
+from django.conf import settings  # noqa: E402
+
+if not settings.configured:
+    settings.configure(
+        INSTALLED_APPS=[
+            "channels",
+            "channels.delay",
+            "django.contrib.auth",
+            "django.contrib.contenttypes",
+            "django.contrib.sessions",
+        ],
+        CHANNEL_LAYERS={
+            "default": {
+                "BACKEND": "channels.layers.inmemory.InMemoryChannelLayer",
+                "ROUTING": [],
+            }
+        },
+        DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
+        DEFAULT_AUTO_FIELD="django.db.models.BigAutoField",
+        USE_TZ=True,
+    )
+    django.setup()
 
 # -- table of contents: planned pages, shown once they exist --------------------------------
 

@@ -16,8 +16,14 @@ import pytest
 import redis
 
 from tests.layers.redis_servers import RedisServer, answers_ping, redis_server_binary
+from tests.processes import children_take_sigint
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Subprocesses must answer Ctrl-C even if this run was started with SIGINT ignored."""
+    children_take_sigint()
 
 
 def running_under_ci() -> bool:

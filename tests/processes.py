@@ -27,6 +27,21 @@ ROOT = Path(__file__).resolve().parents[1]
 T = TypeVar("T")
 
 
+def _ignore_signal(signum: int, frame: object) -> None:
+    """Stands in for SIG_IGN in this process (see :func:`children_take_sigint`)."""
+
+
+def children_take_sigint() -> None:
+    """Let the processes the tests start react to SIGINT (Ctrl-C, which is how a test stops
+    ``runserver``) even when the test run itself was started with SIGINT ignored, as
+    ``nohup``-style launchers and ``command &`` in a script do. An ignored signal stays
+    ignored across ``exec``, so every child would inherit it; a Python handler does not (the
+    child starts with the default), so this process keeps ignoring SIGINT through a handler
+    that does nothing. Call it from the main thread, before starting processes."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, _ignore_signal)
+
+
 def project_env(
     redis_url: str,
     prefix: str,
@@ -57,11 +72,18 @@ def project_env(
     return env
 
 
-def manage(env: dict[str, str], *args: str, timeout: float = 120.0) -> str:
-    """Run ``python -m django *args`` to completion; its output, or AssertionError."""
+def run(
+    command: list[str],
+    *,
+    env: dict[str, str] | None = None,
+    cwd: Path = ROOT,
+    timeout: float = 120.0,
+) -> str:
+    """Run ``command`` to completion (no input, at most ``timeout`` seconds); its combined
+    output, or an AssertionError that shows it if the exit status is not 0."""
     done = subprocess.run(
-        [sys.executable, "-m", "django", *args],
-        cwd=ROOT,
+        command,
+        cwd=cwd,
         env=env,
         stdin=subprocess.DEVNULL,
         capture_output=True,
@@ -69,8 +91,15 @@ def manage(env: dict[str, str], *args: str, timeout: float = 120.0) -> str:
         timeout=timeout,
     )
     output = done.stdout + done.stderr
-    assert done.returncode == 0, f"`django {' '.join(args)}` failed:\n{output}"
+    assert done.returncode == 0, (
+        f"`{' '.join(command)}` in {cwd} exited with {done.returncode}:\n{output}"
+    )
     return output
+
+
+def manage(env: dict[str, str], *args: str, timeout: float = 120.0, cwd: Path = ROOT) -> str:
+    """Run ``python -m django *args`` to completion; its output, or AssertionError."""
+    return run([sys.executable, "-m", "django", *args], env=env, cwd=cwd, timeout=timeout)
 
 
 def migrate(env: dict[str, str]) -> None:

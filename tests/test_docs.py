@@ -1,6 +1,8 @@
 """The documentation builds with warnings as errors, and its layer examples are true.
 
-Code blocks in ``docs/backends.rst`` follow one scheme:
+Python code blocks on every page under ``docs/`` follow one scheme (the getting-started
+guide and the tutorial are also run, as projects, by ``tests/examples/test_getting_started.py``
+and ``tests/examples/test_tutorial.py``):
 
 * a ``.. code-block:: python`` with the option ``:class: runnable`` is a self-contained example
   (it makes its own in-memory layer); it is executed here and must not raise, so its
@@ -20,16 +22,18 @@ import os
 import re
 import subprocess
 import sys
-import textwrap
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.docs_blocks import Block as CodeBlock
+from tests.docs_blocks import code_blocks
+from tests.reference_names import missing_from_reference, undocumented_callables
+
 DOCS = Path(__file__).resolve().parent.parent / "docs"
-#: Pages whose Python blocks are checked; backends.rst also has runnable examples.
-CHECKED_PAGES = ("architecture.rst", "backends.rst", "installation.rst", "message-spec.rst")
+#: Pages whose Python blocks are checked (every page); backends.rst also has runnable examples.
+CHECKED_PAGES = tuple(sorted(path.name for path in DOCS.glob("*.rst")))
 RUNNABLE = "runnable"
 SPHINX_DEADLINE = 100.0  # seconds; under pytest's own 120 s timeout
 
@@ -45,51 +49,9 @@ needs_sphinx = pytest.mark.skipif(
 )
 
 
-@dataclass(frozen=True)
-class CodeBlock:
-    page: str
-    line: int
-    options: dict[str, str]
-    code: str
-
-    @property
-    def classes(self) -> list[str]:
-        return self.options.get("class", "").split()
-
-    def __str__(self) -> str:
-        return f"{self.page}:{self.line}"
-
-
-_DIRECTIVE = re.compile(r"^(?P<indent>[ \t]*)\.\. code-block:: python3?[ \t]*$")
-_OPTION = re.compile(r"^[ \t]+:(?P<name>[\w-]+):[ \t]*(?P<value>.*)$")
-
-
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip())
-
-
 def python_blocks(page: str) -> list[CodeBlock]:
     """The ``.. code-block:: python`` blocks of a page under ``docs/``, with their options."""
-    lines = (DOCS / page).read_text(encoding="utf-8").splitlines()
-    blocks = []
-    index = 0
-    while index < len(lines):
-        match = _DIRECTIVE.match(lines[index])
-        index += 1
-        if match is None:
-            continue
-        start, indent = index, len(match.group("indent"))
-        options = {}
-        while index < len(lines) and (option := _OPTION.match(lines[index])):
-            options[option.group("name")] = option.group("value").strip()
-            index += 1
-        body = []
-        while index < len(lines) and (not lines[index].strip() or _indent(lines[index]) > indent):
-            body.append(lines[index])
-            index += 1
-        code = textwrap.dedent("\n".join(body)).strip("\n") + "\n"
-        blocks.append(CodeBlock(page, start, options, code))
-    return blocks
+    return [block for _, block in code_blocks(page) if block.language in ("python", "python3")]
 
 
 ALL_BLOCKS = [block for page in CHECKED_PAGES for block in python_blocks(page)]
@@ -128,7 +90,12 @@ def test_docs_build_with_warnings_as_errors(tmp_path: Path) -> None:
         f"with pip install -e '.[docs]' if it is missing.\n{result.stdout}\n{result.stderr}"
     )
     assert (tmp_path / "html" / "backends.html").is_file()
-    assert (tmp_path / "html" / "reference.html").is_file()
+    missing = missing_from_reference(tmp_path / "html" / "reference.html")
+    assert missing == [], f"public names with no entry in docs/reference.rst: {missing}"
+
+
+def test_every_public_class_and_function_has_a_docstring() -> None:
+    assert undocumented_callables() == []
 
 
 def test_the_layer_page_has_runnable_examples() -> None:

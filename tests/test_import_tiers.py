@@ -9,7 +9,8 @@ The tiers (``docs/architecture.rst`` explains them)::
        channels.concurrency, channels.log_context, channels.metrics
     1  channels.layers.*             (never Django)
     2  channels.interface.*          (never Django)
-    3  channels.asgi, channels.channel, channels.message, channels.signals, channels.pending
+    3  channels.asgi, channels.channel, channels.message, channels.signals, channels.pending,
+       channels.early_consumers (the checks of @Channel.consumer)
        (message and pending import signals: one tier, no cycle)
     4  everything else: routing, handler, sessions, auth, generic, security, binding, delay,
        offload, the composition root (channels.composition), checks, apps, ...
@@ -45,6 +46,7 @@ TIERS: dict[str, int] = {
     "channels.message": 3,
     "channels.signals": 3,
     "channels.pending": 3,
+    "channels.early_consumers": 3,
     "channels.worker": 5,
     "channels.dispatch": 5,
     "channels.worker_meter": 5,

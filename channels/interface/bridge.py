@@ -50,6 +50,12 @@ class Bridge:
         This process's heartbeat and Prometheus metrics (see
         :class:`~channels.interface.activity.InterfaceActivity`); both start with the first
         connection or lifespan event, or with :meth:`start`.
+    ``access_log``
+        Log every request and WebSocket event to the ``channels.access`` logger at INFO.
+        Off by default, because the server in front keeps its own access log (daphne's,
+        uvicorn's, hypercorn's), so each request is logged once; ``manage.py runserver``
+        turns it on, since the daphne it runs has none. Refusals with a reason are logged
+        as warnings either way.
     """
 
     def __init__(
@@ -64,6 +70,7 @@ class Bridge:
         reply_prefix: str = "daphne.response.",
         heartbeat_interval: float | None = None,
         metrics_address: str | None = None,
+        access_log: bool = False,
     ) -> None:
         if inline_body_size >= layer.max_message_size:
             raise ValueError(
@@ -80,6 +87,7 @@ class Bridge:
         self.activity = InterfaceActivity(
             layer, heartbeat_interval=heartbeat_interval, metrics_address=metrics_address
         )
+        self.access_log = access_log
         # One dispatcher (reply prefix and receive loop) per event loop: normally one.
         self._dispatchers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ReplyDispatcher] = (
             weakref.WeakKeyDictionary()

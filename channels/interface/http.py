@@ -328,7 +328,7 @@ class HttpConnection:
             await self.send(event)
 
     def _log_access(self) -> None:
-        if self.status is None:
+        if self.status is None or not self.bridge.access_log:
             return
         self.bridge.activity.http_answered(self.status)
         query = self.scope.get("query_string", b"")

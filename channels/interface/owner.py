@@ -28,6 +28,7 @@ class ConnectionOwner(Protocol):
     inline_body_size: int
     origin_allowed: Callable[[Scope], bool]
     activity: InterfaceActivity
+    access_log: bool
 
     @property
     def replies(self) -> ReplyDispatcher:

@@ -71,7 +71,7 @@ class WebsocketConnection:
             message = scope_message(self.scope, reply_channel)
             message["subprotocols"] = list(self.scope.get("subprotocols", []))
             message["order"] = 0
-            access.info("WebSocket HANDSHAKING %s", self.where)
+            self._log_event("HANDSHAKING")
             if not await self._connect(message):
                 return
             outcome = await self._handshake(replies)
@@ -93,7 +93,11 @@ class WebsocketConnection:
                         "order": self.order + 1,
                     },
                 )
-                access.info("WebSocket DISCONNECT %s", self.where)
+                self._log_event("DISCONNECT")
+
+    def _log_event(self, event: str) -> None:
+        if self.bridge.access_log:
+            access.info("WebSocket %s %s", event, self.where)
 
     async def _connect(self, message: dict[str, Any]) -> bool:
         outcome = await deliver_lifecycle(self.layer, "websocket.connect", message)
@@ -152,10 +156,10 @@ class WebsocketConnection:
             await self.send({"type": "websocket.accept", "subprotocol": reply.get("subprotocol")})
             self.accepted = True
             self.bridge.activity.websocket_opened()
-            access.info("WebSocket CONNECT %s", self.where)
+            self._log_event("CONNECT")
             return OPEN if await self._apply(reply, accept_only=True) else CLOSED
         if reply.get("close") or reply.get("accept") is False:
-            access.info("WebSocket REJECT %s", self.where)
+            self._log_event("REJECT")
             await self.send({"type": "websocket.close", "code": _close_code(reply.get("close"))})
             return REFUSED
         logger.error("invalid answer to websocket.connect for %s: %r", self.where, reply)

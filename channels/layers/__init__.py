@@ -1,7 +1,8 @@
 """Channel layers: the contract (:mod:`.base`) and the in-memory and Redis backends.
 
 Nothing in this package imports Django: a layer can be used from any Python process.
-The Redis layer lives in :mod:`channels.layers.redis` and needs ``pip install channels[redis]``.
+The Redis layer lives in :mod:`channels.layers.redis` and needs
+``pip install 'channels-classic[redis]'``.
 """
 
 from ..exceptions import ChannelFull, ChannelLayerUnavailable, MessageTooLarge

@@ -54,7 +54,7 @@ class Encryptor:
         except ImportError:
             raise ImportError(
                 "symmetric_encryption_keys needs the cryptography package: "
-                "pip install 'channels[crypto]'"
+                "pip install 'channels-classic[crypto]'"
             ) from None
         if isinstance(keys, str | bytes) or not keys:
             raise ValueError(

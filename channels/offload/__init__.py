@@ -6,7 +6,7 @@ on a worker's event loop does the waiting, thousands at a time, and answers the 
 the request's reply channel:
 
 - :func:`fetch` (``fetch(request, url, method=..., headers=..., body=..., timeout=...)``):
-  relay an upstream HTTP response (needs httpx: ``pip install 'channels[offload]'``);
+  relay an upstream HTTP response (needs httpx: ``pip install 'channels-classic[offload]'``);
 - :func:`run_command` (``run_command(request, ["prog", "arg"], timeout=...)``): answer with
   a program's output;
 - :func:`offload` (``offload(request, "my.channel", {...})``): the general mechanism, for

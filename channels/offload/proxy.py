@@ -20,9 +20,9 @@ import logging
 from typing import Any
 from urllib.parse import urlsplit
 
-from .client import get_client, require_httpx
 from .fetch import fetch_payload
 from .headers import drop_hop_by_hop
+from .http_client import get_client, require_httpx
 from .replies import asend_reply, plain_reply
 
 logger = logging.getLogger("channels.offload")

@@ -1,4 +1,4 @@
-"""Sending HTTP reply messages (DESIGN.md §4: ``status``, ``headers``, ``content``,
+"""Sending HTTP reply messages (``docs/message-spec.rst``: ``status``, ``headers``, ``content``,
 ``more_content``) from a consumer that answers a request it was handed.
 
 Replies go to the layer at once, not at the end of the consumer, so a streamed body reaches

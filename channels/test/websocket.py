@@ -1,8 +1,8 @@
 """``WSClient``: a pretend WebSocket for consumer tests.
 
-Messages look like the interface server's (DESIGN.md §4): ``websocket.connect`` carries the
-path, the query string (bytes), the headers in list form with the cookies (``WSClient.headers``
-shows them as 1.x did, a dict), client, server,
+Messages look like the interface server's (see ``docs/message-spec.rst``):
+``websocket.connect`` carries the path, the query string (bytes), the headers in list form
+with the cookies (``WSClient.headers`` shows them as 1.x did, a dict), client, server,
 subprotocols and ``order`` 0; ``websocket.receive`` and ``websocket.disconnect`` carry the
 path and the next ``order`` but, as from a real browser, no headers or cookies. A message to
 any other channel gets the headers too.

@@ -77,3 +77,34 @@ def wait_for_message(driver: Any, sender: str, text: str) -> None:
         lambda d: (sender, text) in chat_messages(d),
         f"{sender!r} saying {text!r} in the log",
     )
+
+
+def two_rooms_conversation(site: Any, pages: Any) -> None:
+    """Alice and Bob talk in the lobby, Carol in the kitchen: each hears only their room."""
+    alice = pages.open("alice", "about:blank")
+    bob = pages.open("bob", "about:blank")
+    carol = pages.open("carol", "about:blank")
+    enter_chat(alice, site.url, "alice", "lobby")
+    enter_chat(bob, site.url, "bob", "lobby")
+    enter_chat(carol, site.url, "carol", "kitchen")
+
+    # Carol talks first: if her room leaked into the lobby, her message would reach Alice's
+    # and Bob's sockets before anything said later in the lobby (FIFO per channel).
+    say(carol, "anyone in the kitchen?")
+    wait_for_message(carol, "carol", "anyone in the kitchen?")
+
+    say(alice, "hi bob")
+    wait_for_message(bob, "alice", "hi bob")
+    say(bob, "hello alice")
+    wait_for_message(alice, "bob", "hello alice")
+    wait_for_message(bob, "bob", "hello alice")
+    wait_for_message(alice, "alice", "hi bob")
+
+    # Likewise, anything of the lobby's sent to Carol would arrive before her second message.
+    say(carol, "still quiet")
+    wait_for_message(carol, "carol", "still quiet")
+
+    conversation = [("alice", "hi bob"), ("bob", "hello alice")]
+    assert chat_messages(alice) == conversation
+    assert chat_messages(bob) == conversation
+    assert chat_messages(carol) == [("carol", "anyone in the kitchen?"), ("carol", "still quiet")]

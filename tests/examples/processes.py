@@ -107,7 +107,7 @@ def migrate(example: str, env: dict[str, str]) -> None:
         migrated = _MIGRATED.get(example)
         if migrated is None:
             run_command(example, manage(example, "migrate", "--noinput"), env)
-            cache = Path(tempfile.mkdtemp(prefix=f"channels-example-{example}-"))
+            cache = Path(tempfile.mkdtemp(prefix=f"channels-example-{Path(example).name}-"))
             atexit.register(shutil.rmtree, cache, ignore_errors=True)
             migrated = _MIGRATED[example] = cache / "db.sqlite3"
             shutil.copyfile(target, migrated)
@@ -201,11 +201,18 @@ def redis_prefix() -> str:
 
 @contextlib.contextmanager
 def redis_deployment(
-    example: str, env: dict[str, str], *, workers: int = 2, delay_server: bool = False
+    example: str,
+    env: dict[str, str],
+    *,
+    workers: int = 2,
+    delay_server: bool = False,
+    project: str | None = None,
 ) -> Iterator[Site]:
-    """The README's second way: ``daphne <example>.asgi:channel_layer`` plus ``workers``
+    """The README's second way: ``daphne <project>.asgi:channel_layer`` plus ``workers``
     ``manage.py runworker`` processes (and ``manage.py rundelay`` if asked), over the Redis
-    layer that ``env``'s ``CHANNELS_REDIS_URL`` names."""
+    layer that ``env``'s ``CHANNELS_REDIS_URL`` names. ``example`` is an example's folder
+    name, or the absolute path of a project folder; ``project`` (the example's name by
+    default) is the Python package that holds ``asgi.py``."""
     assert env.get("CHANNELS_REDIS_URL"), "redis_deployment needs CHANNELS_REDIS_URL in env"
     migrate(example, env)
     processes: list[ExampleProcess] = []
@@ -213,7 +220,11 @@ def redis_deployment(
         daphne = ExampleProcess(
             f"{example} daphne",
             example,
-            [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", "0", f"{example}.asgi:channel_layer"],
+            [
+                str(BIN / "daphne"),
+                *("-b", "127.0.0.1", "-p", "0"),
+                f"{project or example}.asgi:channel_layer",
+            ],
             env,
         )
         processes.append(daphne)

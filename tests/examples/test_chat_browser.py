@@ -8,39 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from .browser import chat_messages, enter_chat, say, wait_for_message
+from .browser import two_rooms_conversation
 from .conftest import Pages
-from .processes import Site, example_env, redis_deployment, runserver
-
-
-def two_rooms_conversation(site: Site, pages: Pages) -> None:
-    alice = pages.open("alice", "about:blank")
-    bob = pages.open("bob", "about:blank")
-    carol = pages.open("carol", "about:blank")
-    enter_chat(alice, site.url, "alice", "lobby")
-    enter_chat(bob, site.url, "bob", "lobby")
-    enter_chat(carol, site.url, "carol", "kitchen")
-
-    # Carol talks first: if her room leaked into the lobby, her message would reach Alice's
-    # and Bob's sockets before anything said later in the lobby (FIFO per channel).
-    say(carol, "anyone in the kitchen?")
-    wait_for_message(carol, "carol", "anyone in the kitchen?")
-
-    say(alice, "hi bob")
-    wait_for_message(bob, "alice", "hi bob")
-    say(bob, "hello alice")
-    wait_for_message(alice, "bob", "hello alice")
-    wait_for_message(bob, "bob", "hello alice")
-    wait_for_message(alice, "alice", "hi bob")
-
-    # Likewise, anything of the lobby's sent to Carol would arrive before her second message.
-    say(carol, "still quiet")
-    wait_for_message(carol, "carol", "still quiet")
-
-    conversation = [("alice", "hi bob"), ("bob", "hello alice")]
-    assert chat_messages(alice) == conversation
-    assert chat_messages(bob) == conversation
-    assert chat_messages(carol) == [("carol", "anyone in the kitchen?"), ("carol", "still quiet")]
+from .processes import example_env, redis_deployment, runserver
 
 
 def test_chat_rooms_in_a_browser_under_runserver(tmp_path: Path, pages: Pages) -> None:

@@ -84,7 +84,8 @@ def layer() -> Iterator[InMemoryChannelLayer]:
 
 
 def make_message(layer: InMemoryChannelLayer, **content: Any) -> Message:
-    """An ``http.request`` Message as the interface server would send it (DESIGN.md §4)."""
+    """An ``http.request`` Message as the interface server would send it
+    (``docs/message-spec.rst``)."""
     content.setdefault("reply_channel", layer.new_channel(REPLY_PREFIX))
     content.setdefault("http_version", "1.1")
     content.setdefault("method", "GET")

@@ -10,7 +10,7 @@ import pytest
 
 from channels.layers.inmemory import InMemoryChannelLayer
 from channels.message import Message
-from channels.offload.client import aclose_client
+from channels.offload.http_client import aclose_client
 from tests.deadlines import anext_message
 
 from .upstream import Upstream

@@ -1,6 +1,6 @@
 """Offloading through real ``runworker`` processes on Redis, the test playing the interface
-server (DESIGN.md §4 ``http.request`` messages in, replies read from Redis), against a real
-upstream HTTP server on loopback."""
+server (``docs/message-spec.rst``: ``http.request`` messages in, replies read from Redis),
+against a real upstream HTTP server on loopback."""
 
 from __future__ import annotations
 

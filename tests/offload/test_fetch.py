@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from channels.offload import FETCH_CHANNEL
-from channels.offload.client import get_client, require_httpx
 from channels.offload.fetch import fetch_payload
+from channels.offload.http_client import get_client, require_httpx
 from channels.offload.proxy import fetch_consumer
 
 from .conftest import handed_over, next_reply, whole_response
@@ -165,5 +165,5 @@ def test_fetch_rejects_bad_arguments(options: dict[str, Any], error: type, text:
 
 def test_missing_httpx_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "httpx", None)
-    with pytest.raises(ImportError, match=r"pip install 'channels\[offload\]'"):
+    with pytest.raises(ImportError, match=r"pip install 'channels-classic\[offload\]'"):
         require_httpx()

@@ -1,5 +1,6 @@
 """``manage.py runworker``: command errors in process, and a real worker subprocess on Redis
-with the test playing interface server (DESIGN.md §4 messages, replies read from Redis)."""
+with the test playing interface server (``docs/message-spec.rst`` messages, replies read from
+Redis)."""
 
 from __future__ import annotations
 

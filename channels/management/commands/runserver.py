@@ -37,6 +37,8 @@ class Command(BaseRunserver):  # type: ignore[misc,valid-type]
         "Starts a development server for HTTP and WebSocket: daphne, the channels bridge and "
         "worker threads in one process, on the 'default' channel layer."
     )
+    #: Set once the delay server (channels.delay) runs in this process; the banner says so.
+    _delay_server_running = False
 
     def add_arguments(self, parser: Any) -> None:
         super().add_arguments(parser)
@@ -94,6 +96,8 @@ class Command(BaseRunserver):  # type: ignore[misc,valid-type]
             wrapper,
             http_timeout=options.get("http_timeout"),
             websocket_connect_timeout=options.get("websocket_handshake_timeout"),
+            # Its daphne keeps no access log of its own: the bridge's is the only one.
+            access_log=True,
         )
         from channels.interface.server import serve
         from channels.tuning import tune_process
@@ -150,6 +154,7 @@ class Command(BaseRunserver):  # type: ignore[misc,valid-type]
 
             delay = DelayServer(channel_layer=wrapper, signal_handlers=False)
             threading.Thread(target=delay.run, name="channels-delay", daemon=True).start()
+            self._delay_server_running = True
 
     def _route_access_log(self) -> None:
         """Show the bridge's access log the way Django's runserver shows its own."""
@@ -159,6 +164,12 @@ class Command(BaseRunserver):  # type: ignore[misc,valid-type]
                 access.addHandler(handler)
             access.setLevel(logging.INFO)
             access.propagate = False
+
+    def _delay_banner(self) -> str:
+        if not self._delay_server_running:
+            return ""
+        # Said, so nobody starts a `rundelay` as well (or wonders whether delays work).
+        return "Delay server running beside it (channels.delay): no separate `rundelay` needed\n"
 
     def _banner(self, wrapper: Any, addresses: list[tuple[str, int]]) -> None:
         if not addresses:
@@ -171,6 +182,7 @@ class Command(BaseRunserver):  # type: ignore[misc,valid-type]
             f"Django version {self.get_version()}, using settings {settings.SETTINGS_MODULE!r}\n"
             f"Starting Channels development server at http://{shown}:{port}/\n"
             f"Channel layer {wrapper}\n"
+            f"{self._delay_banner()}"
             f"Quit the server with {quit_command}."
         )
         self.stdout.flush()

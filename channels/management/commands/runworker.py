@@ -69,7 +69,7 @@ class Command(BaseCommand):
             "--metrics",
             metavar="ADDR:PORT",
             help="Serve Prometheus metrics on this address, e.g. 127.0.0.1:9100 (needs "
-            "channels[metrics]).",
+            "channels-classic[metrics]).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:

@@ -1,7 +1,7 @@
 """The async HTTP client of offloaded fetches: one ``httpx.AsyncClient`` per event loop.
 
 Every fetch on a loop shares its client, so connections to an upstream are pooled and kept
-alive across requests. httpx is an optional dependency: ``pip install 'channels[offload]'``.
+alive across requests. httpx is an optional dependency: ``pip install 'channels-classic[offload]'``.
 
 Client options come from the ``CHANNELS_OFFLOAD_HTTP_CLIENT`` setting (a dict of
 ``httpx.AsyncClient`` keyword arguments, e.g. ``{"verify": "/etc/ssl/internal-ca.pem"}``),
@@ -17,7 +17,7 @@ import asyncio
 import weakref
 from typing import Any
 
-INSTALL_HINT = "pip install 'channels[offload]'"
+INSTALL_HINT = "pip install 'channels-classic[offload]'"
 
 _clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = weakref.WeakKeyDictionary()
 

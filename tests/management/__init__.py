@@ -1,0 +1,1 @@
+"""Management commands that are not servers or workers."""
