@@ -14,3 +14,6 @@ class ChannelsConfig(AppConfig):
     def ready(self) -> None:
         # Imported for their side effects: check registration, signal receivers.
         from . import checks, message, signals  # noqa: F401
+        from .layer_provider import install_layer_provider
+
+        install_layer_provider()

@@ -200,3 +200,5 @@ __all__ = [
     "http_session_user",
     "transfer_user",
 ]
+
+from .scope_auth import AuthMiddleware, AuthMiddlewareStack, get_user, login, logout  # noqa: E402, F401  # Channels 4 auth

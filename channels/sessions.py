@@ -433,3 +433,5 @@ __all__ = [
     "session_for_reply_channel",
     "wait_channel_name",
 ]
+
+from .scope_sessions import CookieMiddleware, SessionMiddleware, SessionMiddlewareStack  # noqa: E402, F401  # Channels 4 middleware

@@ -1,0 +1,40 @@
+"""Where ``channels.layers.get_channel_layer()`` gets its layers in a Django project.
+
+``channels.layers`` cannot read settings (it never imports Django), so ``AppConfig.ready()``
+installs :func:`provide` in :mod:`channels.layers.registry`. It reads ``CHANNEL_LAYERS``
+through :data:`channels.asgi.channel_layers`, so a Channels 4 consumer and a 1.x
+``Channel``/``Group`` of the same alias share one layer object, its connections and its
+messages; one :class:`~channels.layers.AsyncChannelLayer` is kept per layer object, so
+``get_channel_layer()`` returns the same adapter until the setting changes.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+
+from .asgi import channel_layers
+from .layers import AsyncChannelLayer, registry
+
+_adapters: weakref.WeakKeyDictionary[object, AsyncChannelLayer] = weakref.WeakKeyDictionary()
+_lock = threading.Lock()
+
+
+def provide(alias: str) -> AsyncChannelLayer | None:
+    """The Channels 4 view of ``CHANNEL_LAYERS[alias]``, or None when it is not set."""
+    if alias not in channel_layers:
+        return None
+    layer = channel_layers[alias].channel_layer
+    with _lock:
+        adapter = _adapters.get(layer)
+        if adapter is None:
+            adapter = _adapters[layer] = AsyncChannelLayer(layer)
+        return adapter
+
+
+def install_layer_provider() -> None:
+    """Make :func:`provide` the source of ``channels.layers.get_channel_layer()``."""
+    registry.install(provide)
+
+
+__all__ = ["install_layer_provider", "provide"]
