@@ -47,20 +47,27 @@ def get_default_application() -> Any:
         raise ImproperlyConfigured(f"cannot import ASGI_APPLICATION {path!r}: {exc}") from exc
 
 
-class ProtocolTypeRouter:
-    """Routes each connection to ``application_mapping[scope["type"]]``."""
+class MappingRouter:
+    """Routes each connection by one scope key (``key``) through ``application_mapping``."""
+
+    key = "type"
 
     def __init__(self, application_mapping: Mapping[str, Any]) -> None:
         self.application_mapping = dict(application_mapping)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
-        application = self.application_mapping.get(scope["type"])
+        value = scope.get(self.key)
+        application = self.application_mapping.get(value)  # type: ignore[arg-type]
         if application is None:
             raise ValueError(
-                f"ProtocolTypeRouter has no application for scope type {scope['type']!r}; "
-                f"it routes {sorted(self.application_mapping)!r}"
+                f"{type(self).__name__} has no application for {self.key} {value!r} (scope "
+                f"type {scope.get('type')!r}); it routes {sorted(self.application_mapping)!r}"
             )
         return await application(scope, receive, send)
+
+
+class ProtocolTypeRouter(MappingRouter):
+    """Routes each connection to ``application_mapping[scope["type"]]``."""
 
 
 async def refuse(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -149,26 +156,12 @@ class URLRouter:
         return await refuse(scope, receive, send)
 
 
-class ChannelNameRouter:
+class ChannelNameRouter(MappingRouter):
     """Routes ``channel`` connections (messages ``runworker`` receives on named channels)
-    to ``application_mapping[scope["channel"]]``."""
+    to ``application_mapping[scope["channel"]]``; put it under ProtocolTypeRouter's
+    ``"channel"`` key."""
 
-    def __init__(self, application_mapping: Mapping[str, Any]) -> None:
-        self.application_mapping = dict(application_mapping)
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
-        if "channel" not in scope:
-            raise ValueError(
-                f"ChannelNameRouter got a {scope.get('type')!r} scope without a 'channel'; "
-                "put it under ProtocolTypeRouter's 'channel' key only"
-            )
-        application = self.application_mapping.get(scope["channel"])
-        if application is None:
-            raise ValueError(
-                f"ChannelNameRouter has no application for channel {scope['channel']!r}; it "
-                f"routes {sorted(self.application_mapping)!r}"
-            )
-        return await application(scope, receive, send)
+    key = "channel"
 
 
 __all__ = [

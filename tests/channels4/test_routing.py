@@ -76,7 +76,7 @@ async def test_root_path_is_stripped_before_matching() -> None:
 
 async def test_protocol_type_router_refuses_an_unknown_type() -> None:
     communicator = ApplicationCommunicator(application, {"type": "lifespan"})
-    with pytest.raises(ValueError, match="no application for scope type 'lifespan'"):
+    with pytest.raises(ValueError, match="no application for type 'lifespan'"):
         await communicator.wait()
 
 
