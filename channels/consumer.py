@@ -22,7 +22,10 @@ from typing import Any, ClassVar
 
 from asgiref.sync import async_to_sync
 
-from . import DEFAULT_CHANNEL_LAYER
+from . import (
+    DEFAULT_CHANNEL_LAYER,
+    layer_provider,  # noqa: F401 - installs get_channel_layer()'s provider
+)
 from .db import database_sync_to_async
 from .exceptions import StopConsumer
 from .layers.registry import get_channel_layer

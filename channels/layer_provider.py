@@ -1,7 +1,9 @@
 """Where ``channels.layers.get_channel_layer()`` gets its layers in a Django project.
 
 ``channels.layers`` cannot read settings (it never imports Django), so ``AppConfig.ready()``
-installs :func:`provide` in :mod:`channels.layers.registry`. It reads ``CHANNEL_LAYERS``
+installs :func:`provide` in :mod:`channels.layers.registry`, and so does importing this
+module (which the consumers and routers do, for projects without ``"channels"`` in
+``INSTALLED_APPS``, as Channels 4's tutorial has it). It reads ``CHANNEL_LAYERS``
 through :data:`channels.asgi.channel_layers`, so a Channels 4 consumer and a 1.x
 ``Channel``/``Group`` of the same alias share one layer object, its connections and its
 messages; one :class:`~channels.layers.AsyncChannelLayer` is kept per layer object, so
@@ -33,8 +35,14 @@ def provide(alias: str) -> AsyncChannelLayer | None:
 
 
 def install_layer_provider() -> None:
-    """Make :func:`provide` the source of ``channels.layers.get_channel_layer()``."""
-    registry.install(provide)
+    """Make :func:`provide` the source of ``channels.layers.get_channel_layer()``, unless
+    the program installed a provider of its own."""
+    registry.install_default(provide)
+
+
+# Channels 4 projects need not list "channels" in INSTALLED_APPS (no ready() then): the
+# modules their code imports (consumers, routers, test tools) import this one.
+install_layer_provider()
 
 
 __all__ = ["install_layer_provider", "provide"]

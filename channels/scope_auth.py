@@ -21,7 +21,6 @@ from django.contrib.auth import (
     user_logged_in,
     user_logged_out,
 )
-from django.contrib.auth.models import AnonymousUser
 from django.utils.crypto import constant_time_compare
 
 from .auth import user_of
@@ -102,6 +101,9 @@ def logout(scope: dict[str, Any]) -> None:
     user_logged_out.send(sender=type(user), request=None, user=user)
     session.flush()
     if "user" in scope:
+        # Imported here: asgi.py imports this module before Django is set up.
+        from django.contrib.auth.models import AnonymousUser
+
         scope["user"] = AnonymousUser()
 
 

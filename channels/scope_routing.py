@@ -30,7 +30,13 @@ from django.core.exceptions import ImproperlyConfigured
 from django.urls.resolvers import RegexPattern, RoutePattern, URLPattern, URLResolver
 from django.utils.module_loading import import_string
 
+from . import layer_provider  # noqa: F401 - installs get_channel_layer()'s provider
+
 logger = logging.getLogger("channels.routing")
+
+#: Scope key of the application that takes connections no router here has a route for
+#: (set by :class:`channels.serving.WorkerFallback`: the 1.x routes, through workers).
+FALLBACK_SCOPE_KEY = "channels.fallback"
 
 
 def get_default_application() -> Any:
@@ -58,6 +64,8 @@ class MappingRouter:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
         value = scope.get(self.key)
         application = self.application_mapping.get(value)  # type: ignore[arg-type]
+        if application is None and FALLBACK_SCOPE_KEY in scope:
+            application = scope[FALLBACK_SCOPE_KEY]
         if application is None:
             raise ValueError(
                 f"{type(self).__name__} has no application for {self.key} {value!r} (scope "
@@ -71,8 +79,12 @@ class ProtocolTypeRouter(MappingRouter):
 
 
 async def refuse(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    """Answer a connection no route wants: HTTP 404, or a refused WebSocket handshake."""
-    if scope["type"] == "http":
+    """Answer a connection no route wants: HTTP 404, or a refused WebSocket handshake (or
+    hand it to the scope's fallback application, when there is one)."""
+    fallback = scope.get(FALLBACK_SCOPE_KEY)
+    if fallback is not None:
+        await fallback(scope, receive, send)
+    elif scope["type"] == "http":
         await send(
             {
                 "type": "http.response.start",
@@ -152,7 +164,8 @@ class URLRouter:
             if isinstance(application, URLRouter):
                 scope["path_remaining"] = remaining
             return await application(scope, receive, send)
-        logger.warning("No route found for %s path %r", scope["type"], scope.get("path"))
+        if FALLBACK_SCOPE_KEY not in scope:
+            logger.warning("No route found for %s path %r", scope["type"], scope.get("path"))
         return await refuse(scope, receive, send)
 
 

@@ -38,6 +38,14 @@ def install(provider: Provider | None) -> Provider | None:
     return previous
 
 
+def install_default(provider: Provider) -> None:
+    """Install ``provider`` unless one is installed already (a program's own wins)."""
+    global _provider
+    with _lock:
+        if _provider is None:
+            _provider = provider
+
+
 def get_channel_layer(alias: str = DEFAULT_CHANNEL_LAYER) -> AsyncChannelLayer | None:
     """The layer of ``alias`` with the Channels 4 async API, or None when no layer of that
     name is configured (a consumer then runs without one)."""
@@ -74,4 +82,5 @@ __all__ = [
     "channel_layers",
     "get_channel_layer",
     "install",
+    "install_default",
 ]

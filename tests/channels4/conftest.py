@@ -47,3 +47,7 @@ async def channel_layer_settings(request: pytest.FixtureRequest) -> AsyncIterato
             wrapper = channel_layers.loaded("default")
             if wrapper is not None:
                 await wrapper.channel_layer.aclose()
+
+
+# The examples' headless Chromium pool and per-test pages, and their Redis prefix.
+from tests.examples.conftest import browser_pool, example_redis, pages  # noqa: E402, F401

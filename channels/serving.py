@@ -1,0 +1,72 @@
+"""What ``runserver`` (and a mixed project's ``asgi.py``) serves when ``ASGI_APPLICATION`` is
+set: the Channels 4 application in-process, with the 1.x routes behind it.
+
+:class:`WorkerFallback` runs the application for every connection; a connection its routers
+have no route for (a ``URLRouter`` miss, a protocol ``ProtocolTypeRouter`` does not list)
+goes through the bridge onto the channel layer instead, where ``runworker`` processes (or
+runserver's worker threads) run the ``routing.py`` consumers. So one project can keep its
+1.x consumers while new code uses the Channels 4 API, and either can be deployed with
+``daphne myproject.asgi:application``::
+
+    application = WorkerFallback(ProtocolTypeRouter({...}))
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+
+from .asgi import channel_layers
+from .scope_routing import FALLBACK_SCOPE_KEY, get_default_application
+
+FALLBACK_TYPES = ("http", "websocket")
+
+
+class WorkerFallback:
+    """``application`` first; what it does not route goes to the workers of layer
+    ``channel_layer_alias`` through ``bridge`` (by default that layer's own bridge)."""
+
+    def __init__(
+        self, application: Any, bridge: Any = None, channel_layer_alias: str = "default"
+    ) -> None:
+        self.application = application
+        self.bridge = bridge
+        self.channel_layer_alias = channel_layer_alias
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        if scope["type"] not in FALLBACK_TYPES:
+            return await self.application(scope, receive, send)
+        bridge = self.bridge or channel_layers[self.channel_layer_alias]
+        original = scope
+
+        async def to_workers(_: dict[str, Any], receive: Any, send: Any) -> None:
+            # The routers' scope holds sessions and users: the bridge gets the server's.
+            await bridge(original, receive, send)
+
+        return await self.application(
+            dict(scope, **{FALLBACK_SCOPE_KEY: to_workers}), receive, send
+        )
+
+
+def asgi_application_configured() -> bool:
+    """Whether ``settings.ASGI_APPLICATION`` names a Channels 4 application to serve."""
+    return bool(getattr(settings, "ASGI_APPLICATION", None))
+
+
+def runserver_application(bridge: Any, wrapper: Any, serve_static: bool) -> Any:
+    """What ``runserver`` serves: the bridge alone (1.x), or ``ASGI_APPLICATION`` with the
+    1.x ``ROUTING`` (when the layer has one) behind it and static files in front."""
+    if not asgi_application_configured():
+        return bridge
+    application = get_default_application()
+    if bridge is not None and wrapper is not None and wrapper.routing:
+        application = WorkerFallback(application, bridge)
+    if serve_static:
+        from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+
+        application = ASGIStaticFilesHandler(application)
+    return application
+
+
+__all__ = ["WorkerFallback", "asgi_application_configured", "runserver_application"]
