@@ -17,6 +17,7 @@ import signal
 from typing import Any
 
 from .layers import AsyncChannelLayer
+from .layers.names import check_channel_name
 
 logger = logging.getLogger("channels.worker")
 
@@ -34,17 +35,30 @@ class ChannelWorker:
     def __init__(self, application: Any, channels: list[str], layer: AsyncChannelLayer) -> None:
         if not channels:
             raise ValueError("a channel worker needs at least one channel name")
+        for name in channels:
+            if "!" in name or "?" in name:
+                raise ValueError(
+                    f"cannot run a worker for {name!r}: name a normal channel (letters, "
+                    "digits, '-', '_', '.'), as ChannelNameRouter routes them"
+                )
+            check_channel_name(name)
         self.application = application
         self.channels = list(channels)
         self.layer = layer
         self._instances: dict[str, tuple[asyncio.Task[Any], asyncio.Queue[Any]]] = {}
+        self._stopping = False
 
     def _queue_for(self, channel: str) -> asyncio.Queue[Any]:
-        """The input queue of the channel's live instance, starting one if needed."""
+        """The channel's input queue, with a live instance reading it."""
         current = self._instances.get(channel)
-        if current is not None and not current[0].done():
-            return current[1]
-        queue: asyncio.Queue[Any] = asyncio.Queue()
+        if current is None:
+            return self._start(channel, asyncio.Queue())
+        task, queue = current
+        if task.done():
+            self._start(channel, queue)
+        return queue
+
+    def _start(self, channel: str, queue: asyncio.Queue[Any]) -> asyncio.Queue[Any]:
         scope = {"type": "channel", "channel": channel}
         task = asyncio.ensure_future(self.application(scope, queue.get, _no_client))
         task.add_done_callback(lambda done: self._finished(channel, done))
@@ -61,6 +75,10 @@ class ChannelWorker:
                 channel,
                 exc_info=error,
             )
+        # Messages queued while this instance was ending go to its successor.
+        current = self._instances.get(channel)
+        if not self._stopping and current is not None and current[0] is task and current[1].qsize():
+            self._start(channel, current[1])
 
     async def _serve(self, channel: str) -> None:
         while True:
@@ -84,6 +102,7 @@ class ChannelWorker:
                 if task is not stopping:
                     task.result()  # a receive loop died: raise its error
         finally:
+            self._stopping = True
             tasks = [*receivers, stopping, *(task for task, _ in self._instances.values())]
             for task in tasks:
                 task.cancel()

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
-from asgiref.sync import async_to_sync
-
 from channels.consumer import AsyncConsumer, SyncConsumer
 from channels.db import database_sync_to_async
 from channels.exceptions import AcceptConnection, DenyConnection, StopConsumer
@@ -47,50 +43,6 @@ class GatekeeperConsumer(AsyncWebsocketConsumer):
             subprotocol=self.scope["subprotocols"][-1] if self.scope["subprotocols"] else None,
             headers=[(b"x-gate", b"open")],
         )
-
-
-class ChatConsumer(WebsocketConsumer):
-    """The tutorial's sync chat consumer."""
-
-    def connect(self):
-        self.room_name = self.scope["url_route"]["kwargs"]["room_name"]
-        self.room_group_name = f"chat_{self.room_name}"
-        async_to_sync(self.channel_layer.group_add)(self.room_group_name, self.channel_name)
-        self.accept()
-
-    def disconnect(self, close_code):
-        async_to_sync(self.channel_layer.group_discard)(self.room_group_name, self.channel_name)
-
-    def receive(self, text_data=None, bytes_data=None):
-        message = json.loads(text_data)["message"]
-        async_to_sync(self.channel_layer.group_send)(
-            self.room_group_name, {"type": "chat.message", "message": message}
-        )
-
-    def chat_message(self, event):
-        self.send(text_data=json.dumps({"message": event["message"]}))
-
-
-class AsyncChatConsumer(AsyncWebsocketConsumer):
-    """The tutorial's async chat consumer."""
-
-    async def connect(self):
-        self.room_name = self.scope["url_route"]["kwargs"]["room_name"]
-        self.room_group_name = f"chat_{self.room_name}"
-        await self.channel_layer.group_add(self.room_group_name, self.channel_name)
-        await self.accept()
-
-    async def disconnect(self, close_code):
-        await self.channel_layer.group_discard(self.room_group_name, self.channel_name)
-
-    async def receive(self, text_data=None, bytes_data=None):
-        message = json.loads(text_data)["message"]
-        await self.channel_layer.group_send(
-            self.room_group_name, {"type": "chat.message", "message": message}
-        )
-
-    async def chat_message(self, event):
-        await self.send(text_data=json.dumps({"message": event["message"]}))
 
 
 class GroupsConsumer(AsyncJsonWebsocketConsumer):

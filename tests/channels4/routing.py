@@ -1,14 +1,32 @@
 """A Channels 4 routing, as a project's ``routing.py`` writes it."""
 
+import importlib.util
+from pathlib import Path
+
 from django.urls import path, re_path
 
 from channels.routing import URLRouter
 
 from . import consumers
 
+TUTORIAL = Path(__file__).resolve().parents[2] / "examples" / "channels4_chat"
+
+
+def _tutorial_consumers():
+    """The chat tutorial's ``chat/consumers.py`` (its ``chat`` package is not on the path)."""
+    spec = importlib.util.spec_from_file_location(
+        "channels4_tutorial_consumers", TUTORIAL / "chat" / "consumers.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+tutorial = _tutorial_consumers()
+
 websocket_urlpatterns = [
-    re_path(r"ws/chat/(?P<room_name>\w+)/$", consumers.ChatConsumer.as_asgi()),
-    re_path(r"ws/achat/(?P<room_name>\w+)/$", consumers.AsyncChatConsumer.as_asgi()),
+    re_path(r"ws/chat/(?P<room_name>\w+)/$", tutorial.ChatConsumer.as_asgi()),
+    re_path(r"ws/achat/(?P<room_name>\w+)/$", tutorial.AsyncChatConsumer.as_asgi()),
     path("ws/echo/", consumers.EchoConsumer.as_asgi()),
     path("ws/aecho/", consumers.AsyncEchoConsumer.as_asgi()),
     path("ws/gate/", consumers.GatekeeperConsumer.as_asgi()),
