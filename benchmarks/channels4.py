@@ -18,7 +18,15 @@ from benchmarks.project.servers import ROOT, Process, start_daphne
 
 PROJECT = ROOT / "benchmarks" / "channels4_project"
 APPLICATION = "echo4.asgi:application"
-PACKAGES = ["channels>=4,<5", "channels_redis>=4,<5", "daphne>=4,<5", "Django>=4.2,<6"]
+#: redis-py 8 gives sockets a 5 s timeout that channels_redis's 5 s blocking pops trip over
+#: (an idle consumer dies with TimeoutError, its socket with 1011): the baseline gets 7.x.
+PACKAGES = [
+    "channels>=4,<5",
+    "channels_redis>=4,<5",
+    "redis>=5,<8",
+    "daphne>=4,<5",
+    "Django>=4.2,<6",
+]
 
 
 def venv_dir() -> Path:
@@ -39,7 +47,7 @@ def ensure_channels4() -> tuple[Path, str]:
             str(python),
             "-c",
             "from importlib.metadata import version as v; "
-            "print(' '.join(f'{p} {v(p)}' for p in ('channels', 'channels_redis', 'daphne')))",
+            "print(' '.join(f'{p} {v(p)}' for p in ('channels', 'channels_redis', 'redis')))",
         ],
         capture_output=True,
         text=True,

@@ -290,7 +290,7 @@ def compare_channels4(args: argparse.Namespace) -> str:
         rounds = sorted(results[who], key=lambda r: r[kind][0])
         return rounds[len(rounds) // 2][kind]
 
-    rows = [("", "this package", versions.split(" daphne")[0], "ratio")]
+    rows = [("", "this package", "Channels 4", "ratio")]
     for kind, label in (("echo", "echo"), ("group", "group echo (group_send)")):
         ours, theirs = median("ours", kind), median("theirs", kind)
         rows.append(
