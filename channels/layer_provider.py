@@ -12,8 +12,11 @@ messages; one :class:`~channels.layers.AsyncChannelLayer` is kept per layer obje
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import weakref
+
+from asgiref.sync import AsyncToSync
 
 from .asgi import channel_layers
 from .layers import AsyncChannelLayer, registry
@@ -30,8 +33,15 @@ def provide(alias: str) -> AsyncChannelLayer | None:
     with _lock:
         adapter = _adapters.get(layer)
         if adapter is None:
-            adapter = _adapters[layer] = AsyncChannelLayer(layer)
+            adapter = _adapters[layer] = AsyncChannelLayer(layer, throwaway_loop=one_call_loop)
         return adapter
+
+
+def one_call_loop(loop: asyncio.AbstractEventLoop) -> bool:
+    """True for an event loop ``async_to_sync`` made for one call, because no loop ran in
+    the calling thread (``async_to_sync(layer.group_send)(...)`` in a view); it closes when
+    the call returns."""
+    return loop in AsyncToSync.loop_thread_executors
 
 
 def install_layer_provider() -> None:

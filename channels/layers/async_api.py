@@ -18,8 +18,10 @@ layer keeps all of a process's channels in one queue, read by one receive at a t
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import threading
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from .base import BaseChannelLayer, Message
@@ -37,12 +39,22 @@ class AsyncChannelLayer:
 
     extensions: ClassVar[list[str]] = ["groups", "flush"]
 
-    def __init__(self, layer: BaseChannelLayer) -> None:
+    def __init__(
+        self,
+        layer: BaseChannelLayer,
+        *,
+        throwaway_loop: Callable[[asyncio.AbstractEventLoop], bool] | None = None,
+    ) -> None:
         if not isinstance(layer, BaseChannelLayer):
             raise TypeError(
                 f"AsyncChannelLayer wraps a channels.layers.BaseChannelLayer, got {layer!r}"
             )
         self.layer = layer
+        # Tells the event loops made for a single call (``async_to_sync`` from a thread with
+        # no loop: a view, a 1.x consumer). A layer's async clients belong to one loop, so
+        # such a call would open connections that outlive it; it uses the sync API instead,
+        # which may block: that loop's thread exists for this one call.
+        self._throwaway_loop = throwaway_loop
         # One id per adapter: its channels' prefix names this process (and this adapter).
         self.client_id = secrets.token_hex(6)
         self._demuxes: dict[str, Demultiplexer] = {}
@@ -77,15 +89,22 @@ class AsyncChannelLayer:
         ``ChannelFull`` when the channel is at capacity."""
         if not isinstance(message, dict):
             raise TypeError(f"a channel message must be a dict, got {message!r}")
-        await self.layer.asend(channel, message)
+        if self._in_throwaway_loop():
+            self.layer.send(channel, message)
+        else:
+            await self.layer.asend(channel, message)
 
     async def receive(self, channel: str) -> Message:
         """Wait for the next message on ``channel`` and return it."""
         if "!" in channel:
             return await self._demux(channel).receive(channel)
         check_receive_name(channel)
+        throwaway = self._in_throwaway_loop()
         while True:
-            name, message = await self.layer.areceive([channel], block=True)
+            if throwaway:
+                name, message = self.layer.receive([channel], block=True)
+            else:
+                name, message = await self.layer.areceive([channel], block=True)
             if name is not None and message is not None:
                 return message
 
@@ -95,21 +114,33 @@ class AsyncChannelLayer:
 
     async def group_add(self, group: str, channel: str) -> None:
         """Add ``channel`` to ``group`` (renewing the membership's expiry)."""
-        await self.layer.agroup_add(group, channel)
+        if self._in_throwaway_loop():
+            self.layer.group_add(group, channel)
+        else:
+            await self.layer.agroup_add(group, channel)
 
     async def group_discard(self, group: str, channel: str) -> None:
         """Remove ``channel`` from ``group``; no error when it was not a member."""
-        await self.layer.agroup_discard(group, channel)
+        if self._in_throwaway_loop():
+            self.layer.group_discard(group, channel)
+        else:
+            await self.layer.agroup_discard(group, channel)
 
     async def group_send(self, group: str, message: Message) -> None:
         """Send ``message`` to every member of ``group``; full members are skipped."""
         if not isinstance(message, dict):
             raise TypeError(f"a channel message must be a dict, got {message!r}")
-        await self.layer.asend_group(group, message)
+        if self._in_throwaway_loop():
+            self.layer.send_group(group, message)
+        else:
+            await self.layer.asend_group(group, message)
 
     async def flush(self) -> None:
         """Delete every message and group of the layer."""
-        await self.layer.aflush()
+        if self._in_throwaway_loop():
+            self.layer.flush()
+        else:
+            await self.layer.aflush()
         with self._lock:
             demuxes = list(self._demuxes.values())
         for demux in demuxes:
@@ -117,6 +148,10 @@ class AsyncChannelLayer:
 
     async def close(self) -> None:
         """Nothing to release here: the wrapped layer belongs to its owner."""
+
+    def _in_throwaway_loop(self) -> bool:
+        test = self._throwaway_loop
+        return test is not None and test(asyncio.get_running_loop())
 
     def _demux(self, channel: str) -> Demultiplexer:
         prefix = queue_name(channel)

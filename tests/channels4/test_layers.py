@@ -229,3 +229,49 @@ async def test_pubsub_backend_path_is_served_by_the_redis_layer(
             assert await asyncio.wait_for(layer.receive(name), 10) == {"type": "ping"}
         finally:
             await layer.layer.aclose()
+
+
+@pytest.mark.redis
+def test_async_to_sync_calls_from_threads_do_not_pile_up_redis_connections() -> None:
+    """``async_to_sync(layer.group_send)`` in a view makes an event loop per call; the
+    layer must not leave a connection behind for each of them."""
+    import threading
+
+    import redis
+    from asgiref.sync import async_to_sync
+
+    from tests.layers.redis_servers import RedisServer, redis_server_binary
+
+    if redis_server_binary() is None:
+        pytest.skip("needs redis-server to count its connections on a server of its own")
+    server = RedisServer()
+    server.start()
+    client = redis.Redis.from_url(server.url)
+    try:
+        config = {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [server.url]},
+        }
+        with override_settings(CHANNEL_LAYERS={"default": config}):
+            layer = get_channel_layer()
+            errors: list[BaseException] = []
+
+            def view_like_code() -> None:
+                try:
+                    for number in range(30):
+                        async_to_sync(layer.group_send)("room", {"type": "n", "n": number})
+                        async_to_sync(layer.send)("work", {"type": "n", "n": number})
+                    assert async_to_sync(layer.receive)("work") == {"type": "n", "n": 0}
+                except BaseException as exc:
+                    errors.append(exc)
+
+            thread = threading.Thread(target=view_like_code)
+            thread.start()
+            thread.join(60)
+            assert not errors, errors
+            # This client, plus the layer's sync pool and its receive loop's connections.
+            assert client.info("clients")["connected_clients"] <= 6
+            layer.layer.close()
+    finally:
+        client.close()
+        server.cleanup()
