@@ -3,8 +3,9 @@
 Every Channels 4-style consumer of a process receives on its own ``prefix!local`` channel,
 but a layer stores all of a prefix's messages in one queue read through ``prefix!``. So one
 waiting coroutine at a time (the *puller*) receives from the queue; a message for another
-channel is set aside for it and its waiter woken. When the puller finishes or is cancelled,
-every waiter is woken and one of them becomes the next puller. This serves many connections
+channel is set aside for it and that channel's waiters are woken. When the puller finishes
+or is cancelled, one other waiter is woken to pull next; so each message wakes its own
+receivers plus at most one, however many connections wait. This serves many connections
 with one blocking receive (one Redis connection), on any number of event loops and threads.
 """
 
@@ -26,6 +27,13 @@ def _resolve(future: asyncio.Future[None]) -> None:
         future.set_result(None)
 
 
+def _wake(waiters: list[_Waiter]) -> None:
+    for loop, future in waiters:
+        # RuntimeError: that loop is closed, and its receive went with it.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(_resolve, future)
+
+
 class Demultiplexer:
     """Hands the messages of the queue ``prefix`` (ending ``!``) to per-channel receives."""
 
@@ -34,7 +42,8 @@ class Demultiplexer:
         self.prefix = prefix
         self._lock = threading.Lock()
         self._pending: dict[str, deque[tuple[float, Message]]] = {}
-        self._waiters: list[_Waiter] = []
+        # Waiting receives by channel: a message wakes its own channel's waiters only.
+        self._waiters: dict[str, list[_Waiter]] = {}
         self._pulling = False
         self._next_sweep = time.monotonic() + layer.expiry
 
@@ -42,23 +51,18 @@ class Demultiplexer:
         """The next message of ``channel`` (a ``prefix!local`` name); waits for it."""
         loop = asyncio.get_running_loop()
         while True:
-            future: asyncio.Future[None] | None = None
+            waiter: _Waiter | None = None
             with self._lock:
                 message = self._take(channel)
                 if message is not None:
                     return message
                 if self._pulling:
-                    future = loop.create_future()
-                    waiter = (loop, future)
-                    self._waiters.append(waiter)
+                    waiter = (loop, loop.create_future())
+                    self._waiters.setdefault(channel, []).append(waiter)
                 else:
                     self._pulling = True
-            if future is not None:
-                try:
-                    await future
-                finally:
-                    with self._lock, contextlib.suppress(ValueError):
-                        self._waiters.remove(waiter)
+            if waiter is not None:
+                await self._wait(channel, waiter)
                 continue
             try:
                 name, received = await self.layer.areceive([self.prefix], block=True)
@@ -71,6 +75,22 @@ class Demultiplexer:
                 return received
             self._release(name, received)
 
+    async def _wait(self, channel: str, waiter: _Waiter) -> None:
+        try:
+            await waiter[1]
+        except BaseException:
+            with self._lock:
+                waiting = self._waiters.get(channel, [])
+                if waiter in waiting:
+                    waiting.remove(waiter)
+                    if not waiting:
+                        del self._waiters[channel]
+                # Perhaps woken to pull next, and cancelled before it could: pass that on.
+                successor = None if self._pulling else self._successor(None)
+            if successor is not None:
+                _wake([successor])
+            raise
+
     def _take(self, channel: str) -> Message | None:
         queue = self._pending.get(channel)
         if not queue:
@@ -80,21 +100,34 @@ class Demultiplexer:
             del self._pending[channel]
         return message
 
+    def _successor(self, besides: str | None) -> _Waiter | None:
+        """Take one waiter (of a channel other than ``besides``) to pull next (lock held)."""
+        for channel, waiting in self._waiters.items():
+            if channel != besides and waiting:
+                waiter = waiting.pop(0)
+                if not waiting:
+                    del self._waiters[channel]
+                return waiter
+        return None
+
     def _release(self, channel: str | None, message: Message | None) -> None:
-        """Set aside another channel's message, stop pulling, and wake every waiter (one of
-        them pulls next) — in that order, so a woken waiter finds its message."""
+        """Set another channel's message aside and wake its waiters, stop pulling, and wake
+        one other waiter to pull next — under the lock, so a woken waiter finds its
+        message and exactly one successor is chosen."""
         with self._lock:
             now = time.monotonic()
+            woken: list[_Waiter] = []
             if channel is not None and message is not None:
                 self._pending.setdefault(channel, deque()).append((now, message))
+                woken.extend(self._waiters.pop(channel, []))
             if now >= self._next_sweep:
                 self._sweep(now)
             self._pulling = False
-            waiters, self._waiters = self._waiters, []
-        for loop, future in waiters:
-            # RuntimeError: that loop is closed, and its receive went with it.
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(_resolve, future)
+            # With several receives on ``channel``, those left without its message pull.
+            successor = self._successor(channel)
+            if successor is not None:
+                woken.append(successor)
+        _wake(woken)
 
     def _sweep(self, now: float) -> None:
         """Drop set-aside messages older than the layer's expiry: their consumer is gone (a

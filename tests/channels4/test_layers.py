@@ -275,3 +275,27 @@ def test_async_to_sync_calls_from_threads_do_not_pile_up_redis_connections() -> 
     finally:
         client.close()
         server.cleanup()
+
+
+async def test_many_receivers_with_cancellations_all_get_their_messages(
+    channel_layer_settings: dict,
+) -> None:
+    """One queue serves every consumer of the process: messages reach their own receive
+    in any order, and cancelled receives (disconnects) never stall the others."""
+    import random
+
+    layer = get_channel_layer()
+    names = [await layer.new_channel() for _ in range(100)]
+    receives = {name: asyncio.ensure_future(layer.receive(name)) for name in names}
+    await asyncio.sleep(0)  # every receive is waiting, one of them pulling
+    gone = names[::3]
+    for name in gone:
+        receives.pop(name).cancel()
+    order = names[:]
+    random.shuffle(order)
+    for index, name in enumerate(order):
+        await layer.send(name, {"type": "n", "to": name, "i": index})
+    results = await asyncio.wait_for(asyncio.gather(*receives.values()), 20)
+    assert [message["to"] for message in results] == list(receives)
+    # A cancelled receive's message waits for that channel's next receive.
+    assert (await asyncio.wait_for(layer.receive(gone[0]), 10))["to"] == gone[0]
