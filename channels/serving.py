@@ -69,4 +69,35 @@ def runserver_application(bridge: Any, wrapper: Any, serve_static: bool) -> Any:
     return application
 
 
-__all__ = ["WorkerFallback", "asgi_application_configured", "runserver_application"]
+def daphne_order_warnings(names: list[str]) -> list[Any]:
+    """System check for a project listing both ``daphne`` and ``channels``: the first one
+    owns ``manage.py runserver``. Daphne's serves ``ASGI_APPLICATION`` only, so 1.x routes
+    (``ROUTING``) would get no workers under it."""
+    from django.core import checks
+
+    if names.index("channels") < names.index("daphne"):
+        return []
+    routed = [
+        alias
+        for alias, config in getattr(settings, "CHANNEL_LAYERS", {}).items()
+        if isinstance(config, dict) and config.get("ROUTING")
+    ]
+    if not routed:
+        return []
+    return [
+        checks.Warning(
+            f"'daphne' comes before 'channels' in INSTALLED_APPS, so `manage.py runserver` is "
+            f"daphne's: it runs no workers for the ROUTING of CHANNEL_LAYERS {routed!r}",
+            hint="move 'channels' above 'daphne' in INSTALLED_APPS; this package's runserver "
+            "serves ASGI_APPLICATION too, with workers for the 1.x routes",
+            id="channels.W003",
+        )
+    ]
+
+
+__all__ = [
+    "WorkerFallback",
+    "asgi_application_configured",
+    "daphne_order_warnings",
+    "runserver_application",
+]
