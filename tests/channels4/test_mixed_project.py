@@ -16,7 +16,7 @@ from websockets.asyncio.client import connect
 from channels.layers import AsyncChannelLayer
 from channels.layers.redis import RedisChannelLayer
 from tests.daphne_server import DaphneServer
-from tests.processes import ManageProcess, migrate, project_env
+from tests.processes import ROOT, ManageProcess, migrate, project_env
 
 pytestmark = pytest.mark.redis
 
@@ -66,10 +66,14 @@ async def both_models_talk(base: str) -> None:
 async def test_runserver_serves_asgi_application_with_the_1x_routes_behind_it(
     env: dict[str, str], processes: list[ManageProcess]
 ) -> None:
-    server = ManageProcess(env, "runserver", "127.0.0.1:0", "--noreload")
+    server = ManageProcess(env, "runserver", "127.0.0.1:0", "--noreload", "--insecure")
     processes.append(server)
     port = server.wait_for(RUNSERVER_BANNER, 30)[1]
     await both_models_talk(f"127.0.0.1:{port}")
+    async with httpx.AsyncClient() as client:
+        static = await client.get(f"http://127.0.0.1:{port}/static/e2e/hello.txt", timeout=10)
+    assert static.status_code == 200
+    assert static.content == (ROOT / "tests/project/static/e2e/hello.txt").read_bytes()
 
 
 async def test_daphne_and_workers_serve_both_models_and_runworker_runs_named_channels(
