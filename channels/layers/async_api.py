@@ -89,10 +89,7 @@ class AsyncChannelLayer:
         ``ChannelFull`` when the channel is at capacity."""
         if not isinstance(message, dict):
             raise TypeError(f"a channel message must be a dict, got {message!r}")
-        if self._in_throwaway_loop():
-            self.layer.send(channel, message)
-        else:
-            await self.layer.asend(channel, message)
+        await self._call("send", channel, message)
 
     async def receive(self, channel: str) -> Message:
         """Wait for the next message on ``channel`` and return it."""
@@ -114,33 +111,21 @@ class AsyncChannelLayer:
 
     async def group_add(self, group: str, channel: str) -> None:
         """Add ``channel`` to ``group`` (renewing the membership's expiry)."""
-        if self._in_throwaway_loop():
-            self.layer.group_add(group, channel)
-        else:
-            await self.layer.agroup_add(group, channel)
+        await self._call("group_add", group, channel)
 
     async def group_discard(self, group: str, channel: str) -> None:
         """Remove ``channel`` from ``group``; no error when it was not a member."""
-        if self._in_throwaway_loop():
-            self.layer.group_discard(group, channel)
-        else:
-            await self.layer.agroup_discard(group, channel)
+        await self._call("group_discard", group, channel)
 
     async def group_send(self, group: str, message: Message) -> None:
         """Send ``message`` to every member of ``group``; full members are skipped."""
         if not isinstance(message, dict):
             raise TypeError(f"a channel message must be a dict, got {message!r}")
-        if self._in_throwaway_loop():
-            self.layer.send_group(group, message)
-        else:
-            await self.layer.asend_group(group, message)
+        await self._call("send_group", group, message)
 
     async def flush(self) -> None:
         """Delete every message and group of the layer."""
-        if self._in_throwaway_loop():
-            self.layer.flush()
-        else:
-            await self.layer.aflush()
+        await self._call("flush")
         with self._lock:
             demuxes = list(self._demuxes.values())
         for demux in demuxes:
@@ -148,6 +133,14 @@ class AsyncChannelLayer:
 
     async def close(self) -> None:
         """Nothing to release here: the wrapped layer belongs to its owner."""
+
+    async def _call(self, operation: str, *args: Any) -> None:
+        """The layer's ``operation``: its async twin (``a`` + name), or the sync method in a
+        one-call event loop (see ``throwaway_loop``)."""
+        if self._in_throwaway_loop():
+            getattr(self.layer, operation)(*args)
+        else:
+            await getattr(self.layer, "a" + operation)(*args)
 
     def _in_throwaway_loop(self) -> bool:
         test = self._throwaway_loop
