@@ -45,6 +45,7 @@ class Demultiplexer:
         # Waiting receives by channel: a message wakes its own channel's waiters only.
         self._waiters: dict[str, list[_Waiter]] = {}
         self._pulling = False
+        self._puller_loop: asyncio.AbstractEventLoop | None = None
         self._next_sweep = time.monotonic() + layer.expiry
 
     async def receive(self, channel: str) -> Message:
@@ -56,11 +57,12 @@ class Demultiplexer:
                 message = self._take(channel)
                 if message is not None:
                     return message
-                if self._pulling:
+                if self._pulling and not self._puller_gone():
                     waiter = (loop, loop.create_future())
                     self._waiters.setdefault(channel, []).append(waiter)
                 else:
                     self._pulling = True
+                    self._puller_loop = loop
             if waiter is not None:
                 await self._wait(channel, waiter)
                 continue
@@ -100,13 +102,27 @@ class Demultiplexer:
             del self._pending[channel]
         return message
 
+    def _puller_gone(self) -> bool:
+        """True when the pulling receive's event loop was closed under it (a test's loop
+        ending with a receive pending): its turn is free (lock held)."""
+        return self._puller_loop is not None and self._puller_loop.is_closed()
+
     def _successor(self, besides: str | None) -> _Waiter | None:
-        """Take one waiter (of a channel other than ``besides``) to pull next (lock held)."""
-        for channel, waiting in self._waiters.items():
-            if channel != besides and waiting:
+        """Take one live waiter (of a channel other than ``besides``) to pull next, dropping
+        waiters whose event loop is closed (lock held)."""
+        for channel in list(self._waiters):
+            if channel == besides:
+                continue
+            waiting = self._waiters[channel]
+            while waiting:
                 waiter = waiting.pop(0)
-                if not waiting:
-                    del self._waiters[channel]
+                if not waiter[0].is_closed():
+                    break
+            else:
+                waiter = None
+            if not waiting:
+                del self._waiters[channel]
+            if waiter is not None:
                 return waiter
         return None
 

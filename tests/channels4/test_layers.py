@@ -299,3 +299,27 @@ async def test_many_receivers_with_cancellations_all_get_their_messages(
     assert [message["to"] for message in results] == list(receives)
     # A cancelled receive's message waits for that channel's next receive.
     assert (await asyncio.wait_for(layer.receive(gone[0]), 10))["to"] == gone[0]
+
+
+async def test_a_receive_left_on_a_closed_event_loop_does_not_block_the_others() -> None:
+    """A test that ends without disconnecting leaves its consumer's receive on an event
+    loop that is then closed; the next loop's receives must not wait for it."""
+    import threading
+
+    layer = AsyncChannelLayer(InMemoryChannelLayer())
+    stale = await layer.new_channel()
+
+    left: list[asyncio.Task] = []  # referenced, so it stays pending rather than collected
+
+    def abandoned_loop() -> None:
+        loop = asyncio.new_event_loop()
+        left.append(loop.create_task(layer.receive(stale)))
+        loop.run_until_complete(asyncio.sleep(0.05))  # the receive is now pulling
+        loop.close()  # closed with the task pending, never cancelled
+
+    thread = threading.Thread(target=abandoned_loop)
+    thread.start()
+    await asyncio.to_thread(thread.join, 10)
+    fresh = await layer.new_channel()
+    await layer.send(fresh, {"type": "still.works"})
+    assert await asyncio.wait_for(layer.receive(fresh), 5) == {"type": "still.works"}
