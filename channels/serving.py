@@ -13,6 +13,7 @@ runserver's worker threads) run the ``routing.py`` consumers. So one project can
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.conf import settings
@@ -21,6 +22,16 @@ from .asgi import channel_layers
 from .scope_routing import FALLBACK_SCOPE_KEY, get_default_application
 
 FALLBACK_TYPES = ("http", "websocket")
+
+access = logging.getLogger("channels.access")
+
+#: Daphne's WebSocket actions, in the words of the bridge's access log.
+_WEBSOCKET_ACTIONS = {
+    "connecting": "HANDSHAKING",
+    "connected": "CONNECT",
+    "rejected": "REJECT",
+    "disconnected": "DISCONNECT",
+}
 
 
 class WorkerFallback:
@@ -47,6 +58,38 @@ class WorkerFallback:
         return await self.application(
             dict(scope, **{FALLBACK_SCOPE_KEY: to_workers}), receive, send
         )
+
+
+def server_access_log(protocol: str, action: str, details: dict[str, Any]) -> None:
+    """Daphne's access-log hook: every connection ``runserver`` serves, in-process or passed
+    to workers, as one line in the format of the bridge's (and Django's) access log."""
+    if protocol == "http" and action == "complete":
+        access.info(
+            '"%s %s HTTP/1.1" %s %s',
+            details.get("method"),
+            details.get("path"),
+            details.get("status"),
+            details.get("size"),
+            extra={
+                "status_code": details.get("status"),
+                "duration": details.get("time_taken"),
+                "server_access_log": True,
+            },
+        )
+    elif protocol == "websocket" and action in _WEBSOCKET_ACTIONS:
+        access.info(
+            "WebSocket %s %s [%s]",
+            _WEBSOCKET_ACTIONS[action],
+            details.get("path"),
+            details.get("client"),
+            extra={"server_access_log": True},
+        )
+
+
+def only_server_access_log(record: logging.LogRecord) -> bool:
+    """A filter for ``channels.access`` while daphne logs every connection itself: the
+    bridge's own lines (for connections passed to workers) would repeat them."""
+    return bool(getattr(record, "server_access_log", False))
 
 
 def asgi_application_configured() -> bool:
@@ -99,5 +142,7 @@ __all__ = [
     "WorkerFallback",
     "asgi_application_configured",
     "daphne_order_warnings",
+    "only_server_access_log",
     "runserver_application",
+    "server_access_log",
 ]

@@ -74,6 +74,14 @@ async def test_runserver_serves_asgi_application_with_the_1x_routes_behind_it(
         static = await client.get(f"http://127.0.0.1:{port}/static/e2e/hello.txt", timeout=10)
     assert static.status_code == 200
     assert static.content == (ROOT / "tests/project/static/e2e/hello.txt").read_bytes()
+    # One access-log line per connection, in-process or passed to the workers.
+    for line in (
+        '"GET /hello/ HTTP/1.1" 200',
+        "WebSocket CONNECT /new/",
+        "WebSocket CONNECT /old/",
+    ):
+        server.wait_for_line(line, 10)
+        assert server.count(line) == 1, server.output
 
 
 async def test_daphne_and_workers_serve_both_models_and_runworker_runs_named_channels(

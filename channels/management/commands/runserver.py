@@ -21,7 +21,12 @@ from django.utils import autoreload
 
 from channels.application import make_bridge
 from channels.asgi import channel_layers
-from channels.serving import asgi_application_configured, runserver_application
+from channels.serving import (
+    asgi_application_configured,
+    only_server_access_log,
+    runserver_application,
+    server_access_log,
+)
 
 if apps.is_installed("django.contrib.staticfiles"):
     from django.contrib.staticfiles.management.commands.runserver import (
@@ -100,6 +105,9 @@ class Command(BaseRunserver):  # type: ignore[misc,valid-type]
         )
         static = self._http_consumer(options) is not None
         application = runserver_application(bridge, wrapper, serve_static=static)
+        action_logger = server_access_log if application is not bridge else None
+        if action_logger is not None:
+            logging.getLogger("channels.access").addFilter(only_server_access_log)
         from channels.interface.server import serve
         from channels.tuning import tune_process
 
@@ -115,6 +123,7 @@ class Command(BaseRunserver):  # type: ignore[misc,valid-type]
                 websocket_handshake_timeout=(bridge.websocket_connect_timeout if bridge else 5) + 5,
                 verbosity=int(options.get("verbosity", 1)),
                 ready=lambda addresses: self._banner(wrapper, addresses),
+                action_logger=action_logger,
             )
         except OSError as exc:
             messages = {
