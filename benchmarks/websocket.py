@@ -17,6 +17,13 @@ the ``websockets`` client library in this process:
   ``Group("bench").send`` would, and times its arrival at every socket: first, median and
   last, per round; the table shows the median round.
 
+With ``--channels4``, it measures instead the Channels 4-style echo consumers of
+``benchmarks/channels4_project`` (daphne running them in-process, ``channels_redis``
+settings) on this package and on real Channels 4 + channels_redis (a virtualenv of its own,
+see ``benchmarks/channels4.py``), in the same run, on the same Redis, taking turns per round:
+a plain echo (no layer) and a group echo (``group_send`` to the socket's own group, as the
+chat tutorial does).
+
 Needs Redis. Every process it starts is stopped and its Redis keys deleted at the end.
 """
 
@@ -119,9 +126,11 @@ async def idle_rss(base: str, daphne: Process, count: int) -> tuple[int, int, fl
     return before, after, (after - before) / count
 
 
-async def echo(base: str, clients: int, seconds: float) -> tuple[float, float, float]:
+async def echo(
+    base: str, clients: int, seconds: float, path: str = "/echo/"
+) -> tuple[float, float, float]:
     """(round trips/s, p50 ms, p99 ms) for ``clients`` clients echoing for ``seconds``."""
-    sockets = await open_sockets(f"{base}/echo/", clients)
+    sockets = await open_sockets(f"{base}{path}", clients)
     samples: list[float] = []
     payload = "x" * 64
 
@@ -244,6 +253,75 @@ async def measure(args: argparse.Namespace, daphne: Process, port: int, prefix: 
     return table(rows)
 
 
+async def compare_round(port: int, args: argparse.Namespace) -> dict[str, tuple]:
+    base = f"ws://127.0.0.1:{port}"
+    return {
+        "echo": await echo(base, args.clients, args.duration, "/echo/"),
+        "group": await echo(base, args.clients, args.duration, "/group/"),
+    }
+
+
+def compare_channels4(args: argparse.Namespace) -> str:
+    """The ``--channels4`` table: each server measured ``--rounds`` times, alternating; the
+    median round of each is shown."""
+    from benchmarks import channels4
+
+    venv, versions = channels4.ensure_channels4()
+    results: dict[str, list[dict[str, tuple]]] = {"ours": [], "theirs": []}
+    prefixes = {"ours": new_prefix("c4-ours"), "theirs": new_prefix("c4-theirs")}
+    try:
+        for number in range(args.rounds):
+            for who in ("ours", "theirs"):
+                print(f"round {number + 1}: {who}...", file=sys.stderr, flush=True)
+                with stopping([]) as processes:
+                    if who == "ours":
+                        server, port = channels4.start_ours(prefixes[who], args.redis_url)
+                    else:
+                        server, port = channels4.start_channels4(
+                            venv, prefixes[who], args.redis_url
+                        )
+                    processes.append(server)
+                    results[who].append(asyncio.run(compare_round(port, args)))
+    finally:
+        for prefix in prefixes.values():
+            flush_prefix(prefix, args.redis_url)
+
+    def median(who: str, kind: str) -> tuple:
+        rounds = sorted(results[who], key=lambda r: r[kind][0])
+        return rounds[len(rounds) // 2][kind]
+
+    rows = [("", "this package", "Channels 4", "ratio")]
+    for kind, label in (("echo", "echo"), ("group", "group echo (group_send)")):
+        ours, theirs = median("ours", kind), median("theirs", kind)
+        rows.append(
+            (
+                f"{label} round trips/s",
+                f"{ours[0]:,.0f}",
+                f"{theirs[0]:,.0f}",
+                f"{ours[0] / theirs[0]:.2f}x",
+            )
+        )
+        rows.append(
+            (
+                f"{label} p50 / p99 ms",
+                f"{ours[1]:.2f} / {ours[2]:.2f}",
+                f"{theirs[1]:.2f} / {theirs[2]:.2f}",
+                "",
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    lines = [
+        f"Channels 4-style consumers under daphne, Redis layer, {args.clients} clients, "
+        f"{args.duration:g} s per measure, median of {args.rounds} alternating rounds "
+        f"({versions})"
+    ]
+    for row in rows:
+        lines.append(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=50, help="echo clients")
@@ -253,7 +331,15 @@ def main() -> None:
     parser.add_argument(
         "--redis-url", default=os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379"
     )
+    parser.add_argument(
+        "--channels4",
+        action="store_true",
+        help="compare Channels 4-style consumers on this package and on real Channels 4",
+    )
     args = parser.parse_args()
+    if args.channels4:
+        print(compare_channels4(args))
+        return
     prefix = new_prefix("websocket")
     env = project_env("redis", prefix, args.redis_url)
     try:

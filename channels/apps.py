@@ -17,3 +17,6 @@ class ChannelsConfig(AppConfig):
         from . import checks, composition, operations_checks, pending, signals  # noqa: F401
 
         composition.install()
+        from .layer_provider import install_layer_provider
+
+        install_layer_provider()

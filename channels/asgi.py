@@ -35,6 +35,14 @@ BACKEND_ALIASES = {
     "asgiref.inmemory.ChannelLayer": "channels.layers.inmemory.InMemoryChannelLayer",
     "asgiref.inmemory.channel_layer": "channels.layers.inmemory.InMemoryChannelLayer",
     "asgi_redis.RedisChannelLayer": "channels.layers.redis.RedisChannelLayer",
+    # Channels 4's paths, served by our layers (channels_redis's CONFIG is translated).
+    "channels.layers.InMemoryChannelLayer": "channels.layers.inmemory.InMemoryChannelLayer",
+    "channels_redis.core.RedisChannelLayer": (
+        "channels.layers.channels_redis_options.ChannelsRedisLayer"
+    ),
+    "channels_redis.pubsub.RedisPubSubChannelLayer": (
+        "channels.layers.channels_redis_options.ChannelsRedisPubSubLayer"
+    ),
 }
 
 #: The keys a CHANNEL_LAYERS entry may have.

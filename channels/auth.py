@@ -22,10 +22,10 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.contrib import auth
 from django.contrib.sessions.backends.base import SessionBase
 
 from .message import Message
+from .session_logins import forget_login, login_of, transfer_user, user_of
 from .sessions import (
     around,
     channel_and_http_session,
@@ -36,85 +36,14 @@ from .sessions import (
 
 F = TypeVar("F")
 
-#: The session keys Django's ``login()`` stores: who, through which backend, and the hash.
-LOGIN_KEYS = (auth.SESSION_KEY, auth.BACKEND_SESSION_KEY, auth.HASH_SESSION_KEY)
-
-
-def transfer_user(from_session: SessionBase, to_session: SessionBase) -> None:
-    """Copy the log-in (user id, backend, session hash) from one session to another, if
-    ``from_session`` has all three."""
-    if all(key in from_session for key in LOGIN_KEYS):
-        for key in LOGIN_KEYS:
-            to_session[key] = from_session[key]
-
-
-def _login_of(session: SessionBase | None) -> tuple[Any, ...] | None:
-    if session is None or not all(key in session for key in LOGIN_KEYS):
-        return None
-    return tuple(session[key] for key in LOGIN_KEYS)
-
-
-def _forget_login(session: SessionBase) -> None:
-    for key in LOGIN_KEYS:
-        if key in session:
-            del session[key]
-
-
-class _SessionForAuth:
-    """What ``django.contrib.auth.get_user`` sees as ``request.session``.
-
-    ``get_user`` flushes the session or cycles its key when the session hash no longer
-    matches. A channel session's key is pinned to its socket and it holds more than the
-    log-in (``enforce_ordering``'s position), so here a flush only forgets the log-in, and
-    the browser's HTTP session is never changed from a socket.
-    """
-
-    def __init__(self, session: SessionBase, writable: bool) -> None:
-        self._session = session
-        self._writable = writable
-
-    def __getitem__(self, key: str) -> Any:
-        return self._session[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self._session
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self._session.get(key, default)
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        if self._writable:
-            self._session[key] = value
-
-    def flush(self) -> None:
-        if self._writable:
-            _forget_login(self._session)
-
-    def cycle_key(self) -> None:
-        pass
-
-
-class _AuthRequest:
-    def __init__(self, session: SessionBase, writable: bool) -> None:
-        self.session = _SessionForAuth(session, writable)
-
-
-def user_of(session: SessionBase | None, writable: bool = False) -> Any:
-    """The user logged in to ``session``, or ``AnonymousUser``."""
-    if session is None:
-        from django.contrib.auth.models import AnonymousUser
-
-        return AnonymousUser()
-    return auth.get_user(_AuthRequest(session, writable))
-
 
 def _mirror_login(http: SessionBase | None, channel: SessionBase, user: Any) -> None:
     """Make the channel session's log-in that of the HTTP session (``user`` its user)."""
     if http is not None and user.is_authenticated:
-        if _login_of(channel) != _login_of(http):
+        if login_of(channel) != login_of(http):
             transfer_user(http, channel)
-    elif _login_of(channel) is not None:
-        _forget_login(channel)
+    elif login_of(channel) is not None:
+        forget_login(channel)
 
 
 def _linked_http_session(message: Message) -> SessionBase | None:
@@ -130,7 +59,7 @@ def _linked_http_session(message: Message) -> SessionBase | None:
 def _set_user_from_channel(message: Message) -> None:
     channel = message.channel_session
     http = _linked_http_session(message)
-    if http is not None and _login_of(http) != _login_of(channel):
+    if http is not None and login_of(http) != login_of(channel):
         # Logged out (or in as someone else, or expired) over HTTP since the socket opened.
         _mirror_login(http, channel, user_of(http))
     message.user = user_of(channel, writable=True)
@@ -200,3 +129,5 @@ __all__ = [
     "http_session_user",
     "transfer_user",
 ]
+
+from .scope_auth import AuthMiddleware, AuthMiddlewareStack, get_user, login, logout  # noqa: E402, F401  # Channels 4 auth

@@ -21,6 +21,7 @@ from django.core import checks
 
 from .asgi import KNOWN_KEYS, backend_class, build_layer, layer_config
 from .exceptions import InvalidChannelLayerError
+from .serving import daphne_order_warnings
 
 
 def _layer_errors(alias: str, configs: Any) -> list[checks.CheckMessage]:
@@ -105,6 +106,8 @@ def check_app_order(app_configs: Any = None, **kwargs: Any) -> list[checks.Check
     """
     installed = list(settings.INSTALLED_APPS)
     names = [name.split(".apps.")[0] for name in installed]
+    if "daphne" in names and "channels" in names:
+        return daphne_order_warnings(names)
     if "django.contrib.staticfiles" not in names or "channels" not in names:
         return []
     if names.index("channels") < names.index("django.contrib.staticfiles"):

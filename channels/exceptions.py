@@ -15,6 +15,8 @@ The tree, in one place::
     RequestTimeout                    the request body did not arrive in time (-> 408)
     RequestAborted                    the client went away while sending the body
     DenyConnection                    a websocket.connect consumer refuses the socket
+    AcceptConnection                  a Channels 4-style connect() accepts the socket
+    StopConsumer                      a Channels 4-style consumer ends its instance
     ChannelSocketException            base for exceptions that act on the socket themselves
      └── WebsocketCloseException      closes the socket with a code
     SendNotAvailableOnDemultiplexer   send() called on a demultiplexer instead of its streams
@@ -101,6 +103,15 @@ class DenyConnection(Exception):
     """Raised in a ``websocket.connect`` consumer to refuse the socket (HTTP 403)."""
 
 
+class AcceptConnection(Exception):
+    """Raised in a Channels 4-style websocket consumer's ``connect()`` to accept the socket."""
+
+
+class StopConsumer(Exception):
+    """Raised by a Channels 4-style consumer handler to end the consumer instance (its
+    application call returns); the websocket consumers raise it on ``websocket.disconnect``."""
+
+
 class ChannelSocketException(Exception):
     """Base for exceptions that, when raised from a consumer, act on the socket.
 
@@ -132,6 +143,7 @@ class SendNotAvailableOnDemultiplexer(Exception):
 
 
 __all__ = [
+    "AcceptConnection",
     "ChannelFull",
     "ChannelLayerAuthenticationError",
     "ChannelLayerError",
@@ -145,5 +157,6 @@ __all__ = [
     "RequestTimeout",
     "ResponseLater",
     "SendNotAvailableOnDemultiplexer",
+    "StopConsumer",
     "WebsocketCloseException",
 ]

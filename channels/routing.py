@@ -374,3 +374,5 @@ __all__ = [
     "route",
     "route_class",
 ]
+
+from .scope_routing import ChannelNameRouter, ProtocolTypeRouter, URLRouter, get_default_application  # noqa: E402, F401  # Channels 4 routers

@@ -59,3 +59,5 @@ __all__ = [
     "session_for_reply_channel",
     "wait_channel_name",
 ]
+
+from .scope_sessions import CookieMiddleware, SessionMiddleware, SessionMiddlewareStack  # noqa: F401  # Channels 4 middleware

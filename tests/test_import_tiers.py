@@ -17,7 +17,7 @@ The tiers (``docs/architecture.rst`` explains them)::
     5  channels.worker, channels.dispatch, channels.worker_meter (the reaction policy,
        channels.reactions, is tier 4: the session decorators ask it whether a message will
        run again)
-    6  channels.management.*, channels.delay.management.*, channels.test.*
+    6  channels.management.*, channels.delay.management.*, channels.test.*, channels.testing.*
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ TIERS: dict[str, int] = {
     "channels.management": 6,
     "channels.delay.management": 6,
     "channels.test": 6,
+    "channels.testing": 6,
 }
 
 

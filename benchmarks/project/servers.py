@@ -35,7 +35,12 @@ class Process:
     """A subprocess whose merged output is collected line by line by a thread."""
 
     def __init__(
-        self, name: str, command: list[str], env: dict[str, str], pass_fds: tuple[int, ...] = ()
+        self,
+        name: str,
+        command: list[str],
+        env: dict[str, str],
+        pass_fds: tuple[int, ...] = (),
+        cwd: Path = ROOT,
     ) -> None:
         self.name = name
         self.command = command
@@ -43,7 +48,7 @@ class Process:
         self._changed = threading.Condition()
         self.process = subprocess.Popen(
             command,
-            cwd=ROOT,
+            cwd=cwd,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
@@ -172,24 +177,28 @@ def stopped_on_failure(process: Process) -> Iterator[None]:
         raise
 
 
-def start_daphne(env: dict[str, str], *extra: str) -> tuple[Process, int]:
-    """``daphne benchmarks.project.asgi:channel_layer`` on a free port: (process, port).
+def start_daphne(
+    env: dict[str, str],
+    *extra: str,
+    application: str = "benchmarks.project.asgi:channel_layer",
+    daphne: tuple[str, ...] = (PYTHON, "-m", "daphne"),
+    cwd: Path = ROOT,
+) -> tuple[Process, int]:
+    """``daphne APPLICATION`` on a free port: (process, port).
 
     We bind the socket and hand it over with ``--fd``, so connections made before daphne is
     up wait in the backlog, and run it at ``-v 0``: daphne's access log (on stdout at the
     default verbosity) would measure the terminal, not the server. It is ready once it
-    answered one request."""
+    answered one request. ``daphne`` is the command (another virtualenv's, for baselines)."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))
     listener.listen(1024)
     port = listener.getsockname()[1]
     fd = listener.fileno()
-    command = [PYTHON, "-m", "daphne", "-v", "0", "--fd", str(fd), *extra]
+    command = [*daphne, "-v", "0", "--fd", str(fd), *extra]
     try:
-        process = Process(
-            "daphne", [*command, "benchmarks.project.asgi:channel_layer"], env, pass_fds=(fd,)
-        )
+        process = Process("daphne", [*command, application], env, pass_fds=(fd,), cwd=cwd)
     finally:
         listener.close()  # daphne has its own copy
     with stopped_on_failure(process):

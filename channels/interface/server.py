@@ -16,11 +16,13 @@ def serve(
     websocket_handshake_timeout: float = 10.0,
     verbosity: int = 1,
     ready: Callable[[list[tuple[str, int]]], None] | None = None,
+    action_logger: Callable[[str, str, dict[str, Any]], None] | None = None,
 ) -> None:
     """Serve ``application`` with daphne on ``host``:``port`` until the reactor stops.
 
     ``ready`` is called with the bound ``(host, port)`` addresses once daphne listens (so a
-    caller that asked for port 0 learns the real one). Daphne installs Twisted's asyncio
+    caller that asked for port 0 learns the real one); ``action_logger`` is daphne's access
+    log hook (protocol, action, details). Daphne installs Twisted's asyncio
     reactor when imported, so this import happens here, not at module level.
     """
     from daphne.endpoints import build_endpoint_description_strings
@@ -43,5 +45,6 @@ def serve(
         verbosity=verbosity,
         # The bridge answers 503 itself when no worker replies in time.
         http_timeout=None,
+        action_logger=action_logger,
     )
     server.run()

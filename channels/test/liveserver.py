@@ -267,7 +267,11 @@ def main() -> None:
     arguments = [f"{options['host']}:0", "--noreload"]
     if options["static"] and apps.is_installed("django.contrib.staticfiles"):
         arguments.append("--insecure")
-    call_command("runserver", *arguments)
+    # This package's runserver even when another app's comes first (Channels 4 projects
+    # list "daphne" first): it serves ASGI_APPLICATION and announces its real port.
+    from channels.management.commands.runserver import Command as Runserver
+
+    call_command(Runserver(), *arguments)
 
 
 if __name__ == "__main__":

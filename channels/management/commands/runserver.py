@@ -21,6 +21,12 @@ from django.utils import autoreload
 
 from channels.application import make_bridge
 from channels.asgi import channel_layers
+from channels.serving import (
+    asgi_application_configured,
+    only_server_access_log,
+    runserver_application,
+    server_access_log,
+)
 
 if apps.is_installed("django.contrib.staticfiles"):
     from django.contrib.staticfiles.management.commands.runserver import (
@@ -72,7 +78,8 @@ class Command(BaseRunserver):  # type: ignore[misc,valid-type]
         )
 
     def inner_run(self, *args: Any, **options: Any) -> None:
-        if not options.get("use_asgi", True) or "default" not in channel_layers:
+        has_layer = "default" in channel_layers
+        if not options.get("use_asgi", True) or not (has_layer or asgi_application_configured()):
             return super().inner_run(*args, **options)  # type: ignore[no-any-return]
         autoreload.raise_last_exception()
         if not options.get("skip_checks"):
@@ -80,11 +87,12 @@ class Command(BaseRunserver):  # type: ignore[misc,valid-type]
             self.check(display_num_errors=True)
         self.check_migrations()
 
-        wrapper = channel_layers["default"]
-        wrapper.router.check_default(http_consumer=self._http_consumer(options))
-        if options.get("run_worker", True):
+        wrapper = channel_layers["default"] if has_layer else None
+        if wrapper is not None:
+            wrapper.router.check_default(http_consumer=self._http_consumer(options))
+        if wrapper is not None and options.get("run_worker", True):
             self._start_worker(wrapper, threads=1 if not options["use_threading"] else 4)
-        elif wrapper.local_only():
+        elif wrapper is not None and wrapper.local_only():
             self.stderr.write(
                 self.style.WARNING(
                     "--noworker with the in-memory layer: nothing else can reach this process's "
@@ -92,28 +100,34 @@ class Command(BaseRunserver):  # type: ignore[misc,valid-type]
                 )
             )
         self._route_access_log()
-        bridge = make_bridge(
+        bridge = wrapper and make_bridge(
             wrapper,
             http_timeout=options.get("http_timeout"),
             websocket_connect_timeout=options.get("websocket_handshake_timeout"),
             # Its daphne keeps no access log of its own: the bridge's is the only one.
             access_log=True,
         )
+        static = self._http_consumer(options) is not None
+        application = runserver_application(bridge, wrapper, serve_static=static)
+        action_logger = server_access_log if application is not bridge else None
+        if action_logger is not None:
+            logging.getLogger("channels.access").addFilter(only_server_access_log)
         from channels.interface.server import serve
         from channels.tuning import tune_process
 
         tune_process()
         try:
             serve(
-                bridge,
+                application,
                 host=self.addr,
                 port=int(self.port),
                 # Under the autoreloader daphne runs in a thread: no signal handlers there.
                 signal_handlers=not options["use_reloader"],
                 root_path=getattr(settings, "FORCE_SCRIPT_NAME", None) or "",
-                websocket_handshake_timeout=bridge.websocket_connect_timeout + 5,
+                websocket_handshake_timeout=(bridge.websocket_connect_timeout if bridge else 5) + 5,
                 verbosity=int(options.get("verbosity", 1)),
                 ready=lambda addresses: self._banner(wrapper, addresses),
+                action_logger=action_logger,
             )
         except OSError as exc:
             messages = {
@@ -181,7 +195,7 @@ class Command(BaseRunserver):  # type: ignore[misc,valid-type]
             f"{datetime.now().strftime('%B %d, %Y - %X')}\n"
             f"Django version {self.get_version()}, using settings {settings.SETTINGS_MODULE!r}\n"
             f"Starting Channels development server at http://{shown}:{port}/\n"
-            f"Channel layer {wrapper}\n"
+            f"Channel layer {wrapper or 'none'}\n"
             f"{self._delay_banner()}"
             f"Quit the server with {quit_command}."
         )

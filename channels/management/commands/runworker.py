@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from channels.application import setting
+from channels.management.channel_names import run_channel_worker
 from channels.management.cross_process import check_reachable, cross_process_layer, setup_logging
 from channels.signals import worker_process_ready
 from channels.tuning import tune_process
@@ -38,6 +39,12 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "channels",
+            nargs="*",
+            help="Channel names: run ASGI_APPLICATION's consumers for them (Channels 4). "
+            "Without names, run the routing's consumers for every routed channel.",
+        )
         parser.add_argument(
             "--layer", default="default", help="Channel layer alias to use (default: default)."
         )
@@ -80,6 +87,8 @@ class Command(BaseCommand):
             "no interface server can reach a worker using it (runserver runs workers in "
             "threads instead)",
         )
+        if options["channels"]:
+            return run_channel_worker(layer, options["channels"], verbosity, self.stderr)
         try:
             router = layer.router
         except (ImportError, ValueError, TypeError) as exc:
