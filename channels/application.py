@@ -18,7 +18,8 @@ Settings (all optional):
     True). A handshake without ``Origin`` passes. See :mod:`channels.security.origins`.
 ``CHANNELS_HEARTBEAT_INTERVAL``
     Seconds between this interface server's heartbeats, which ``manage.py channels status``
-    reads (default 5; None publishes none). Workers read it too.
+    reads, and from which interface servers learn which workers are alive (default 1; None
+    publishes none). Workers read it too.
 ``CHANNELS_METRICS_ADDRESS``
     ``HOST:PORT`` to serve this interface server's Prometheus metrics on, a socket of its
     own (default None: no metrics). Needs ``pip install 'channels-classic[metrics]'``.
@@ -44,7 +45,7 @@ DEFAULTS = {
     "CHANNELS_WEBSOCKET_CONNECT_TIMEOUT": 5.0,
     "CHANNELS_MAX_REQUEST_BODY_SIZE": None,
     "CHANNELS_CHECK_ORIGIN": True,
-    "CHANNELS_HEARTBEAT_INTERVAL": 5.0,
+    "CHANNELS_HEARTBEAT_INTERVAL": 1.0,
     "CHANNELS_METRICS_ADDRESS": None,
     "CHANNELS_ACCESS_LOG": False,
 }

@@ -97,7 +97,7 @@ class MessageDispatch:
                 logger.error(
                     "after %s on %r:", describe(consumer), message.channel.name, exc_info=True
                 )
-        self.meter.consumed(message.channel.name, started, error)
+        self.meter.consumed(message.channel.name, started, error, _reply_name(message))
         if error is not None:
             self.reactions.react(message, consumer, error)
 
@@ -121,7 +121,7 @@ class MessageDispatch:
                 logger.error(
                     "after %s on %r:", describe(consumer), message.channel.name, exc_info=True
                 )
-        self.meter.consumed(message.channel.name, started, error)
+        self.meter.consumed(message.channel.name, started, error, _reply_name(message))
         if error is not None:
             await asyncio.to_thread(self.reactions.react, message, consumer, error)
 

@@ -20,7 +20,7 @@ from .metrics import metrics, parse_address
 def operations_setting_problems() -> list[tuple[str, str]]:
     """``(check id, message)`` for each unusable operations setting."""
     found = []
-    interval = getattr(settings, "CHANNELS_HEARTBEAT_INTERVAL", 5.0)
+    interval = getattr(settings, "CHANNELS_HEARTBEAT_INTERVAL", 1.0)
     if interval is not None and (
         not isinstance(interval, int | float) or isinstance(interval, bool) or interval <= 0
     ):

@@ -38,7 +38,7 @@ from django.db import connections
 from .dispatch import MessageDispatch
 from .layers.names import check_receive_names
 from .message import Message
-from .reactions import Reactions
+from .reactions import Reactions, describe  # noqa: F401 - describe: importable here as before
 from .routing import is_async_consumer
 from .signals import worker_ready
 from .worker_meter import WorkerMeter

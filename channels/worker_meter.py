@@ -20,6 +20,8 @@ from .layers.heartbeat import DEFAULT_INTERVAL, Heartbeat
 
 #: Exceptions that are a consumer's way of answering, not a failure.
 NOT_FAILURES = (ConsumeLater, DenyConnection, ChannelSocketException)
+#: Most in-flight requests one heartbeat lists (a worker runs far fewer at once).
+MAX_IN_FLIGHT_LISTED = 1000
 
 
 logger = logging.getLogger("channels.worker")
@@ -36,6 +38,8 @@ class WorkerMeter:
         # Per channel: its received, handled, failed and duration children (a label lookup
         # costs more than the increment).
         self._children: dict[str, tuple[Any, Any, Any, Any]] = {}
+        # Reply channels of the http.request messages being consumed, with how many.
+        self._requests: dict[str, int] = {}
 
     def feed(self, metrics: Any) -> None:
         """Also feed ``metrics`` (a :class:`channels.metrics.Metrics`) from now on."""
@@ -68,13 +72,35 @@ class WorkerMeter:
 
     def begin(self, channel: str, reply_channel: str | None, consumer: str) -> float:
         """A consumer starts on a message: its log records get these fields (see
-        :mod:`channels.log_context`); returns the start time for :meth:`consumed`."""
+        :mod:`channels.log_context`); returns the start time for :meth:`consumed`. An
+        ``http.request``'s reply channel is listed in :meth:`in_flight` until it finishes."""
         log_context.bind(channel=channel, reply_channel=reply_channel, consumer=consumer)
+        if channel == "http.request" and reply_channel is not None:
+            with self._lock:
+                self._requests[reply_channel] = self._requests.get(reply_channel, 0) + 1
         return time.perf_counter()
 
-    def consumed(self, channel: str, started: float, error: BaseException | None) -> None:
+    def in_flight(self) -> list[str]:
+        """The reply channels of the ``http.request`` messages being consumed now: the
+        heartbeat publishes them, so an interface server whose request was in the hands of
+        a worker that died answers 503 at once instead of at its timeout."""
+        with self._lock:
+            return list(self._requests)[:MAX_IN_FLIGHT_LISTED]
+
+    def consumed(
+        self,
+        channel: str,
+        started: float,
+        error: BaseException | None,
+        reply_channel: str | None = None,
+    ) -> None:
         """The consumer of a message on ``channel``, started at ``started``
         (``time.perf_counter()``), finished; ``error`` is what it raised, if anything."""
+        if channel == "http.request" and reply_channel is not None:
+            with self._lock:
+                left = self._requests.pop(reply_channel, 1) - 1
+                if left > 0:
+                    self._requests[reply_channel] = left
         failed = error is not None and not isinstance(error, NOT_FAILURES)
         self._add(channel, 2 if failed else 1)
         if self.metrics is not None:
@@ -128,7 +154,11 @@ def start_reporting(
     if interval:
 
         def describe() -> dict[str, Any]:
-            return {"channels": channels, **worker.meter.totals()}
+            return {
+                "channels": channels,
+                "in_flight": worker.meter.in_flight(),
+                **worker.meter.totals(),
+            }
 
         try:
             heartbeat = Heartbeat(worker.channel_layer, "worker", describe, interval).start()

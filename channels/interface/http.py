@@ -17,6 +17,7 @@ from ..exceptions import ChannelFull, ChannelLayerError, MessageTooLarge
 from ..layers.patience import asend_patiently
 from ..types import Receive, Scope, Send
 from .events import deliver_lifecycle, plain_response, scope_message
+from .liveness import WORKER_GONE
 from .owner import ConnectionOwner
 
 logger = logging.getLogger("channels.interface")
@@ -85,6 +86,8 @@ class HttpConnection:
         # What takes the request back off http.request while no worker has it yet.
         self.receipt: Any = None
         self.answered = False
+        # Set when the worker consuming the request went away (its heartbeat stopped).
+        self.worker_gone = False
 
     async def run(self) -> None:
         reply_channel, self.replies = self.bridge.replies.open()
@@ -109,6 +112,15 @@ class HttpConnection:
             message["body"] = body
             if more:
                 message["body_channel"] = await self.layer.anew_channel("http.request.body?")
+            if not self.bridge.replies.serves("http.request"):
+                logger.warning(
+                    "no worker is running for http.request; answered 503 to %s",
+                    self.scope["path"],
+                )
+                await self._respond_plain(
+                    503, "Service unavailable: no worker is running.", retry_after=5
+                )
+                return
             # A worker drops the request unrun once this has passed: by then the client has
             # had its 503 (or gave up), so running it would only spend a worker on nobody.
             message["deadline"] = time.time() + self.bridge.http_timeout
@@ -263,6 +275,9 @@ class HttpConnection:
                 if isinstance(item, dict):
                     self.answered = True
                     return item
+                if item is WORKER_GONE:
+                    self.worker_gone = True
+                    return None
                 if item is _GONE or item is _REJECTED or item is timeout:
                     return None
                 # Otherwise the marker of an earlier wait whose timer fired late: skip it.
@@ -275,6 +290,16 @@ class HttpConnection:
             self.bridge.activity.first_reply(time.monotonic() - self.started)
         if reply is None and self.body_rejected:
             await self._respond_plain(413, self._too_large_text())
+            return
+        if reply is None and self.worker_gone:
+            logger.warning(
+                "the worker consuming %s %s stopped; answered 503",
+                self.scope["method"],
+                self.scope["path"],
+            )
+            await self._respond_plain(
+                503, "Service unavailable: the worker handling this request stopped.", retry_after=1
+            )
             return
         if reply is None:
             if not self.disconnected:

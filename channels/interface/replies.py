@@ -16,6 +16,7 @@ from typing import Any
 
 from ..layers.base import BaseChannelLayer
 from ..layers.membership import NOTE_CHANNEL
+from .liveness import WORKER_GONE, WorkerWatch, watchable
 from .memberships import CHECK_INTERVAL, Memberships
 
 logger = logging.getLogger("channels.interface")
@@ -49,6 +50,10 @@ class ReplyDispatcher:
             layer, self.prefix, self._queues.__contains__, check_interval
         )
         self._note_channel = self.prefix + NOTE_CHANNEL
+        registry = watchable(layer)
+        #: The deployment's live workers, when the layer lets them be watched.
+        self.workers = WorkerWatch(registry, self._workers_gone) if registry else None
+        self._watching: asyncio.Task[None] | None = None
 
     def open(self) -> tuple[str, asyncio.Queue[dict[str, Any]]]:
         """A new reply channel name and the queue its replies arrive on."""
@@ -58,6 +63,8 @@ class ReplyDispatcher:
             if self._watcher is None or self._watcher.done():
                 self.memberships.claim()
                 self._watcher = loop.create_task(self.memberships.keep())
+            if self.workers is not None and (self._watching is None or self._watching.done()):
+                self._watching = loop.create_task(self.workers.run())
         channel = self.layer.new_channel(self.prefix)
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._queues[channel] = queue
@@ -68,6 +75,16 @@ class ReplyDispatcher:
         it out of every group it is in."""
         self._queues.pop(channel, None)
         self.memberships.release(channel)
+
+    def serves(self, channel: str) -> bool:
+        """False when the workers are watched and none receives on ``channel``."""
+        return self.workers is None or self.workers.serves(channel)
+
+    def _workers_gone(self, reply_channels: set[str]) -> None:
+        for channel in reply_channels:
+            queue = self._queues.get(channel)
+            if queue is not None:
+                queue.put_nowait(WORKER_GONE)  # type: ignore[arg-type]
 
     @property
     def connections(self) -> int:
@@ -103,10 +120,10 @@ class ReplyDispatcher:
 
     async def stop(self) -> None:
         """Stop the receive loop (at server shutdown)."""
-        for task in (self._task, self._watcher):
+        for task in (self._task, self._watcher, self._watching):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-        self._task = self._watcher = None
+        self._task = self._watcher = self._watching = None
         await self.memberships.stop()

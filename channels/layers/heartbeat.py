@@ -29,7 +29,7 @@ from .registry import ProcessRecord, record_ttl, registry_of
 logger = logging.getLogger("channels.layers")
 
 #: Seconds between beats unless told otherwise.
-DEFAULT_INTERVAL = 5.0
+DEFAULT_INTERVAL = 1.0
 
 KINDS = ("interface", "worker")
 
