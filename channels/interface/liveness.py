@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Iterable
 
 from ..exceptions import ChannelLayerError
@@ -29,6 +30,8 @@ logger = logging.getLogger("channels.interface")
 
 #: How often the workers' records are read (seconds).
 WATCH_INTERVAL = 1.0
+#: Intervals after a start or an outage before "no live worker" is believed.
+GRACE_INTERVALS = 3
 #: Put on a waiting request's reply queue when the worker consuming it has gone.
 WORKER_GONE = object()
 
@@ -62,10 +65,19 @@ class WorkerWatch:
         self.interval = interval
         self._listened: set[str] | None = None  # None until the first read
         self._told: set[str] = set()
+        self._trusted_from = time.monotonic() + self._grace()
+
+    def _grace(self) -> float:
+        # Workers beat every second: after a start, or after the store came back (and lost
+        # their records), give them a few beats to be seen before believing there are none.
+        return GRACE_INTERVALS * max(self.interval, 1.0)
 
     def serves(self, channel: str) -> bool:
-        """False only when the last read found no live worker receiving on ``channel``."""
-        return self._listened is None or channel in self._listened
+        """False only when the last read, past the grace period, found no live worker
+        receiving on ``channel``."""
+        if self._listened is None or time.monotonic() < self._trusted_from:
+            return True
+        return channel in self._listened
 
     def read(self, records: Iterable[ProcessRecord]) -> None:
         """Take in a fresh read of the deployment's process records."""
@@ -90,7 +102,9 @@ class WorkerWatch:
             try:
                 self.read(await self.registry.aprocesses())
             except ChannelLayerError:
-                pass  # the layer is away: keep the last view; requests fail on their own
+                # The layer is away: requests fail on their own meanwhile, and once it is back
+                # the workers need a few beats to be seen again.
+                self._trusted_from = time.monotonic() + self._grace()
             except Exception:
                 logger.exception("could not read the workers' heartbeats")
             await asyncio.sleep(self.interval)
