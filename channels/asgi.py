@@ -33,6 +33,7 @@ BACKEND_ALIASES = {
     "asgiref.inmemory.ChannelLayer": "channels.layers.inmemory.InMemoryChannelLayer",
     "asgiref.inmemory.channel_layer": "channels.layers.inmemory.InMemoryChannelLayer",
     "asgi_redis.RedisChannelLayer": "channels.layers.redis.RedisChannelLayer",
+    "asgi_ipc.IPCChannelLayer": "channels.layers.ipc.IPCChannelLayer",
 }
 
 #: The keys a CHANNEL_LAYERS entry may have.

@@ -34,7 +34,14 @@ def modules_loaded_by(statement: str) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    "module", ["channels.layers", "channels.layers.redis", "channels.exceptions", "channels"]
+    "module",
+    [
+        "channels.layers",
+        "channels.layers.redis",
+        "channels.layers.ipc",
+        "channels.exceptions",
+        "channels",
+    ],
 )
 def test_importing_the_layers_does_not_import_django(module: str) -> None:
     loaded = modules_loaded_by(f"import {module}")

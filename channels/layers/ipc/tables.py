@@ -1,0 +1,223 @@
+"""The IPC store's tables and the operations on them; each call runs inside one transaction
+of :meth:`~channels.layers.ipc.store.Store.transaction`.
+
+``messages`` holds every stored message in send order (``id``). A message sent to a
+process-specific channel, or one group copy serving several members of one prefix, names its
+channels in ``targets`` (comma-separated); a receive hands them out one at a time. ``queues``
+keeps each queue's length, so a capacity check costs one lookup. ``waiters`` lists blocked
+receives by queue and wake address (see :mod:`.wakeup`).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+
+SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE messages (
+    id INTEGER PRIMARY KEY,
+    queue TEXT NOT NULL,
+    expires REAL NOT NULL,
+    targets TEXT,
+    body BLOB NOT NULL
+);
+CREATE INDEX messages_by_queue ON messages (queue, id);
+CREATE TABLE queues (name TEXT PRIMARY KEY, length INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE groups (
+    name TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    added REAL NOT NULL,
+    PRIMARY KEY (name, channel)
+) WITHOUT ROWID;
+CREATE TABLE waiters (
+    queue TEXT NOT NULL,
+    address BLOB NOT NULL,
+    pid INTEGER NOT NULL,
+    PRIMARY KEY (queue, address)
+) WITHOUT ROWID;
+"""
+
+#: (channel, body) of a popped message.
+Popped = tuple[str, bytes]
+
+
+def _count(targets: str | None) -> int:
+    return targets.count(",") + 1 if targets else 1
+
+
+# -- queues -----------------------------------------------------------------------------------
+
+
+def queue_length(db: sqlite3.Connection, queue: str) -> int:
+    row = db.execute("SELECT length FROM queues WHERE name = ?", (queue,)).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _shorten(db: sqlite3.Connection, queue: str, by: int = 1) -> None:
+    db.execute("UPDATE queues SET length = length - ? WHERE name = ?", (by, queue))
+
+
+def drop_expired_heads(db: sqlite3.Connection, queue: str, now: float) -> int:
+    """Delete expired messages at the head of ``queue``; return how many deliveries expired."""
+    expired = 0
+    while True:
+        row = db.execute(
+            "SELECT id, expires, targets FROM messages WHERE queue = ? ORDER BY id LIMIT 1",
+            (queue,),
+        ).fetchone()
+        if row is None or row[1] > now:
+            return expired
+        db.execute("DELETE FROM messages WHERE id = ?", (row[0],))
+        _shorten(db, queue)
+        expired += _count(row[2])
+
+
+def push(
+    db: sqlite3.Connection,
+    queue: str,
+    targets: str | None,
+    body: bytes,
+    expires: float,
+    capacity: int,
+    now: float,
+) -> tuple[bool, int]:
+    """Append a message to ``queue`` unless it holds ``capacity`` unexpired messages.
+
+    Returns (pushed, deliveries found expired on the way)."""
+    length = queue_length(db, queue)
+    expired = 0
+    if length >= capacity:
+        # Only a queue that looks full pays for dropping expired heads.
+        expired = drop_expired_heads(db, queue, now)
+        if queue_length(db, queue) >= capacity:
+            return False, expired
+    db.execute(
+        "INSERT INTO messages (queue, expires, targets, body) VALUES (?, ?, ?, ?)",
+        (queue, expires, targets, body),
+    )
+    db.execute(
+        "INSERT INTO queues (name, length) VALUES (?, 1) "
+        "ON CONFLICT (name) DO UPDATE SET length = length + 1",
+        (queue,),
+    )
+    return True, expired
+
+
+def pop(db: sqlite3.Connection, queues: list[str], now: float) -> tuple[Popped | None, int]:
+    """Take the oldest unexpired message of the first queue in ``queues`` that has one.
+
+    Returns ((channel, body) or None, deliveries found expired on the way)."""
+    expired = 0
+    for queue in queues:
+        while True:
+            row = db.execute(
+                "SELECT id, expires, targets, body FROM messages WHERE queue = ? "
+                "ORDER BY id LIMIT 1",
+                (queue,),
+            ).fetchone()
+            if row is None:
+                break
+            ident, expires, targets, body = row
+            if expires <= now:
+                db.execute("DELETE FROM messages WHERE id = ?", (ident,))
+                _shorten(db, queue)
+                expired += _count(targets)
+                continue
+            if targets and "," in targets:
+                first, rest = targets.split(",", 1)
+                db.execute("UPDATE messages SET targets = ? WHERE id = ?", (rest, ident))
+                return (first, body), expired
+            db.execute("DELETE FROM messages WHERE id = ?", (ident,))
+            _shorten(db, queue)
+            return (targets or queue, body), expired
+    return None, expired
+
+
+def head_expiry(db: sqlite3.Connection, queue: str) -> float | None:
+    row = db.execute(
+        "SELECT expires FROM messages WHERE queue = ? ORDER BY id LIMIT 1", (queue,)
+    ).fetchone()
+    return None if row is None else float(row[0])
+
+
+def sweep(db: sqlite3.Connection, now: float, membership_cutoff: float) -> int:
+    """Drop expired messages and memberships everywhere (abandoned channels and groups would
+    otherwise hold space); returns how many deliveries expired."""
+    expired = 0
+    lengths: dict[str, int] = {}
+    for queue, targets in db.execute(
+        "SELECT queue, targets FROM messages WHERE expires <= ?", (now,)
+    ).fetchall():
+        lengths[queue] = lengths.get(queue, 0) + 1
+        expired += _count(targets)
+    db.execute("DELETE FROM messages WHERE expires <= ?", (now,))
+    for queue, removed in lengths.items():
+        _shorten(db, queue, removed)
+    db.execute("DELETE FROM queues WHERE length <= 0")
+    db.execute("DELETE FROM groups WHERE added <= ?", (membership_cutoff,))
+    return expired
+
+
+# -- groups -----------------------------------------------------------------------------------
+
+
+def group_add(db: sqlite3.Connection, group: str, channel: str, now: float) -> None:
+    db.execute(
+        "INSERT INTO groups (name, channel, added) VALUES (?, ?, ?) "
+        "ON CONFLICT (name, channel) DO UPDATE SET added = excluded.added",
+        (group, channel, now),
+    )
+
+
+def group_discard(db: sqlite3.Connection, group: str, channel: str) -> None:
+    db.execute("DELETE FROM groups WHERE name = ? AND channel = ?", (group, channel))
+
+
+def live_members(db: sqlite3.Connection, group: str, cutoff: float) -> list[str]:
+    """The members of ``group`` added after ``cutoff``; lapsed ones are deleted."""
+    rows = db.execute("SELECT channel, added FROM groups WHERE name = ?", (group,)).fetchall()
+    if any(added <= cutoff for _, added in rows):
+        db.execute("DELETE FROM groups WHERE name = ? AND added <= ?", (group, cutoff))
+    return [channel for channel, added in rows if added > cutoff]
+
+
+# -- waiters ----------------------------------------------------------------------------------
+
+
+def add_waiter(db: sqlite3.Connection, queues: list[str], address: bytes) -> None:
+    db.executemany(
+        "INSERT OR REPLACE INTO waiters (queue, address, pid) VALUES (?, ?, ?)",
+        [(queue, address, os.getpid()) for queue in queues],
+    )
+
+
+def remove_waiter(db: sqlite3.Connection, address: bytes) -> None:
+    db.execute("DELETE FROM waiters WHERE address = ?", (address,))
+
+
+def take_waiters(db: sqlite3.Connection, queue: str) -> list[bytes]:
+    """The wake addresses of receives blocked on ``queue``, unregistered: each woken receive
+    checks the store again and registers anew if it finds nothing."""
+    rows = db.execute("SELECT address FROM waiters WHERE queue = ?", (queue,)).fetchall()
+    if rows:
+        db.execute("DELETE FROM waiters WHERE queue = ?", (queue,))
+    return [bytes(row[0]) for row in rows]
+
+
+def all_waiters(db: sqlite3.Connection) -> list[bytes]:
+    return [bytes(row[0]) for row in db.execute("SELECT DISTINCT address FROM waiters")]
+
+
+def forget_dead_waiters(db: sqlite3.Connection) -> None:
+    """Delete the waiters of processes that no longer exist (a crashed deployment's)."""
+    dead = []
+    for (pid,) in db.execute("SELECT DISTINCT pid FROM waiters").fetchall():
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            dead.append((pid,))
+        except PermissionError:
+            pass  # alive, another user's
+    if dead:
+        db.executemany("DELETE FROM waiters WHERE pid = ?", dead)

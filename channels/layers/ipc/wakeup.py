@@ -1,0 +1,85 @@
+"""Waking blocked receives across processes without polling.
+
+A blocked receive binds a Unix datagram socket in Linux's *abstract* namespace (no file:
+it vanishes with its process, so a crash leaves nothing behind), registers its address in
+the store for each queue it waits on, and sleeps in ``recv``/``poll`` (threads) or on
+``loop.add_reader`` (asyncio). A sender that stores a message takes the queue's registered
+addresses in the same transaction and, after committing, sends each one a byte. Sending to
+the address of a process that died fails at once (``ECONNREFUSED``) and costs nothing more:
+its registration was removed in the same step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import select
+import socket
+
+_DATAGRAM = b"!"
+
+
+class Waker:
+    """Sends wake-ups; one per layer object, usable from any thread."""
+
+    def __init__(self) -> None:
+        self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self._socket.setblocking(False)
+
+    def wake(self, addresses: list[bytes]) -> None:
+        for address in addresses:
+            # Refused or gone: that receive's process has died. Would block: it already has
+            # a wake-up waiting. Either way there is nothing more to do.
+            with contextlib.suppress(ConnectionRefusedError, FileNotFoundError, BlockingIOError):
+                self._socket.sendto(_DATAGRAM, address)
+
+    def close(self) -> None:
+        self._socket.close()
+
+
+class WakeSocket:
+    """The socket one blocked receive sleeps on."""
+
+    def __init__(self) -> None:
+        self.address = b"\0channels-ipc-" + secrets.token_hex(10).encode("ascii")
+        self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self._socket.bind(self.address)
+        self._socket.setblocking(False)
+
+    def _drain(self) -> None:
+        with contextlib.suppress(BlockingIOError):
+            while True:
+                self._socket.recv(16)
+
+    def wait(self, timeout: float) -> None:
+        """Sleep until woken or ``timeout`` seconds pass."""
+        poller = select.poll()
+        poller.register(self._socket, select.POLLIN)
+        if poller.poll(max(0, int(timeout * 1000) + 1)):
+            self._drain()
+
+    async def await_wake(self, timeout: float) -> None:
+        """:meth:`wait` on the running event loop."""
+        loop = asyncio.get_running_loop()
+        woken: asyncio.Future[None] = loop.create_future()
+
+        def readable() -> None:
+            if not woken.done():
+                woken.set_result(None)
+
+        loop.add_reader(self._socket.fileno(), readable)
+        try:
+            await asyncio.wait({woken}, timeout=timeout)
+        finally:
+            loop.remove_reader(self._socket.fileno())
+        self._drain()
+
+    def close(self) -> None:
+        self._socket.close()
+
+    def __enter__(self) -> WakeSocket:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
