@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import random
 import re
 import sys
@@ -79,8 +80,11 @@ class IPCChannelLayer(BaseChannelLayer):
                 f"({4 * self.max_message_size} bytes), got {channel_memory!r}"
             )
         folder = Path(directory) if directory is not None else _default_directory()
-        if not folder.is_dir():
-            raise ValueError(f"IPC layer directory {str(folder)!r} is not an existing directory")
+        if not folder.is_dir() or not os.access(folder, os.R_OK | os.W_OK | os.X_OK):
+            raise ValueError(
+                f"IPC layer directory {str(folder)!r} is not a directory this process can "
+                "write to; create it or give another directory"
+            )
         self.prefix = prefix
         self.channel_memory = channel_memory
         self.store = Store(folder, prefix, channel_memory)
@@ -158,6 +162,8 @@ class IPCChannelLayer(BaseChannelLayer):
         if found is not None or not block:
             return found or (None, None)
         deadline = time.monotonic() + (self.block_timeout if timeout is None else timeout)
+        if deadline <= time.monotonic():
+            return None, None
         with WakeSocket() as waiter:
             try:
                 while True:
@@ -183,6 +189,8 @@ class IPCChannelLayer(BaseChannelLayer):
         if found is not None or not block:
             return found or (None, None)
         deadline = time.monotonic() + (self.block_timeout if timeout is None else timeout)
+        if deadline <= time.monotonic():
+            return None, None
         with WakeSocket() as waiter:
             try:
                 while True:

@@ -43,7 +43,8 @@ logger = logging.getLogger("channels.layers.ipc")
 #: Version of the store's layout; a store with another version is replaced at open.
 LAYOUT = "1"
 
-_SQLITE_FILES = ("", "-wal", "-shm", "-journal")
+#: Connections a forked child inherited from its parent (see ``Store._forget``).
+_INHERITED: list[sqlite3.Connection] = []
 
 
 class StoreFull(Exception):
@@ -177,10 +178,13 @@ class Store:
         path = self.db_path(token)
         if not path.exists():
             return None
+        db = None
         try:
             db = self._connect(path)
             meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
         except sqlite3.DatabaseError as exc:
+            if db is not None:
+                db.close()
             logger.warning("IPC layer store %s is unreadable (%s); replacing it", path, exc)
             self._remove_generations()
             return None
@@ -243,6 +247,10 @@ class Store:
             self._db, self._token = None, ""
 
     def _forget(self) -> None:
+        # The parent's connection is kept, never closed here: closing it in the child could
+        # make SQLite checkpoint or remove files the parent is using.
+        if self._db is not None:
+            _INHERITED.append(self._db)
         self._db, self._token, self._lock_fd = None, "", None
         self._pid = os.getpid()
 
