@@ -419,3 +419,15 @@ def test_stored_messages_are_the_codec_bytes(layer: IPCChannelLayer) -> None:
     with layer.store.transaction() as db:
         (body,) = db.execute("SELECT body FROM messages WHERE queue = 'raw'").fetchone()
     assert body == encode_message({"n": 1}, layer.max_message_size)
+
+
+def test_a_flush_that_died_half_way_leaves_a_usable_store(layer: IPCChannelLayer) -> None:
+    layer.send("half", {"n": 1})
+    # What flush() writes first, before unlinking anything: a flusher SIGKILLed right there.
+    layer.store.lock_path.write_text("removed")
+    fresh = IPCChannelLayer(layer.prefix)
+    try:
+        fresh.send("half", {"n": 2})
+        assert layer.receive(["half"]) == ("half", {"n": 2})
+    finally:
+        fresh.close()

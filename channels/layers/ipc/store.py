@@ -15,9 +15,9 @@ Why this is crash-safe:
   frames without a commit record, which the next reader ignores. Nothing half-written is ever
   seen, and SQLite never has to wait for its own locks, because ours is taken first (SQLite's
   busy handler would otherwise poll).
-* ``flush()`` unlinks every file. Other processes notice at their next operation: the lock
-  file they hold is no longer the one at the path, or its token names another database, and
-  they reopen. Database file names carry the token, so closing a stale connection (which
+* ``flush()`` marks the lock file removed, then unlinks every file. Other processes notice
+  at their next operation (the lock file says so, or its token names another database) and
+  reopen. Database file names carry the token, so closing a stale connection (which
   makes SQLite delete its ``-wal`` by name) can never touch a newer generation's files.
 * At open, a store written by another layout version, before the last boot, or damaged, is
   logged, deleted and replaced; a store left by a crashed deployment on this boot is simply
@@ -42,6 +42,9 @@ logger = logging.getLogger("channels.layers.ipc")
 
 #: Version of the store's layout; a store with another version is replaced at open.
 LAYOUT = "1"
+
+#: What a removed lock file says instead of a generation token.
+_REMOVED = "removed"
 
 #: Connections a forked child inherited from its parent (see ``Store._forget``).
 _INHERITED: list[sqlite3.Connection] = []
@@ -99,8 +102,8 @@ class Store:
 
     # -- the lock ---------------------------------------------------------------------------
 
-    def _locked_fd(self) -> int:
-        """flock the live lock file: the one currently at ``lock_path``."""
+    def _lock(self) -> tuple[int, str]:
+        """flock the live lock file; return its descriptor and the generation it names."""
         while True:
             if self._lock_fd is None:
                 self._lock_fd = os.open(
@@ -108,16 +111,21 @@ class Store:
                 )
             fd = self._lock_fd
             fcntl.flock(fd, fcntl.LOCK_EX)
-            try:
-                live = os.stat(self.lock_path).st_ino == os.fstat(fd).st_ino
-            except FileNotFoundError:
-                live = False
-            if live:
-                return fd
+            token = os.pread(fd, 64, 0).decode("ascii", "replace").strip()
+            if token != _REMOVED:
+                return fd, token
+            if self._still_at_path(fd):
+                return fd, ""  # a flush() died before unlinking this file: start afresh
             # flush() removed this lock file while we waited: take the new one.
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
             self._lock_fd = None
+
+    def _still_at_path(self, fd: int) -> bool:
+        try:
+            return os.stat(self.lock_path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            return False
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -128,9 +136,9 @@ class Store:
         with self._thread_lock:
             if self._pid != os.getpid():
                 self._forget()  # a forked child: the parent's descriptors are not ours to use
-            fd = self._locked_fd()
+            fd, token = self._lock()
             try:
-                db = self._current(fd)
+                db = self._current(fd, token)
                 db.execute("BEGIN IMMEDIATE")
                 try:
                     yield db
@@ -148,9 +156,9 @@ class Store:
 
     # -- generations ------------------------------------------------------------------------
 
-    def _current(self, fd: int) -> sqlite3.Connection:
-        """The connection to the generation the lock file names, opening or creating it."""
-        token = os.pread(fd, 64, 0).decode("ascii", "replace").strip()
+    def _current(self, fd: int, token: str) -> sqlite3.Connection:
+        """The connection to generation ``token`` (named by the lock file ``fd``), opened or
+        created."""
         if self._db is not None and token == self._token:
             return self._db
         self._close_db()
@@ -225,12 +233,16 @@ class Store:
         with self._thread_lock:
             if self._pid != os.getpid():
                 self._forget()
-            fd = self._locked_fd()
+            fd, token = self._lock()
             try:
                 waiting: list[bytes] = []
                 with contextlib.suppress(sqlite3.Error):
-                    waiting = tables.all_waiters(self._current(fd))
+                    waiting = tables.all_waiters(self._current(fd, token))
                 self._close_db()
+                # Marked first: a process that took this file's lock, now or after we die
+                # half-way, knows to look at the path again.
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, _REMOVED.encode("ascii"), 0)
                 self._remove_generations()
                 with contextlib.suppress(FileNotFoundError):
                     self.lock_path.unlink()

@@ -4,8 +4,8 @@ of :meth:`~channels.layers.ipc.store.Store.transaction`.
 ``messages`` holds every stored message in send order (``id``). A message sent to a
 process-specific channel, or one group copy serving several members of one prefix, names its
 channels in ``targets`` (comma-separated); a receive hands them out one at a time. ``queues``
-keeps each queue's length, so a capacity check costs one lookup. ``waiters`` lists blocked
-receives by queue and wake address (see :mod:`.wakeup`).
+keeps each queue's length (triggers maintain it), so a capacity check costs one lookup.
+``waiters`` lists blocked receives by queue and wake address (see :mod:`.wakeup`).
 """
 
 from __future__ import annotations
@@ -24,6 +24,13 @@ CREATE TABLE messages (
 );
 CREATE INDEX messages_by_queue ON messages (queue, id);
 CREATE TABLE queues (name TEXT PRIMARY KEY, length INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TRIGGER messages_in AFTER INSERT ON messages BEGIN
+    INSERT INTO queues (name, length) VALUES (new.queue, 1)
+    ON CONFLICT (name) DO UPDATE SET length = length + 1;
+END;
+CREATE TRIGGER messages_out AFTER DELETE ON messages BEGIN
+    UPDATE queues SET length = length - 1 WHERE name = old.queue;
+END;
 CREATE TABLE groups (
     name TEXT NOT NULL,
     channel TEXT NOT NULL,
@@ -54,10 +61,6 @@ def queue_length(db: sqlite3.Connection, queue: str) -> int:
     return int(row[0]) if row else 0
 
 
-def _shorten(db: sqlite3.Connection, queue: str, by: int = 1) -> None:
-    db.execute("UPDATE queues SET length = length - ? WHERE name = ?", (by, queue))
-
-
 def drop_expired_heads(db: sqlite3.Connection, queue: str, now: float) -> int:
     """Delete expired messages at the head of ``queue``; return how many deliveries expired."""
     expired = 0
@@ -69,7 +72,6 @@ def drop_expired_heads(db: sqlite3.Connection, queue: str, now: float) -> int:
         if row is None or row[1] > now:
             return expired
         db.execute("DELETE FROM messages WHERE id = ?", (row[0],))
-        _shorten(db, queue)
         expired += _count(row[2])
 
 
@@ -96,11 +98,6 @@ def push(
         "INSERT INTO messages (queue, expires, targets, body) VALUES (?, ?, ?, ?)",
         (queue, expires, targets, body),
     )
-    db.execute(
-        "INSERT INTO queues (name, length) VALUES (?, 1) "
-        "ON CONFLICT (name) DO UPDATE SET length = length + 1",
-        (queue,),
-    )
     return True, expired
 
 
@@ -121,7 +118,6 @@ def pop(db: sqlite3.Connection, queues: list[str], now: float) -> tuple[Popped |
             ident, expires, targets, body = row
             if expires <= now:
                 db.execute("DELETE FROM messages WHERE id = ?", (ident,))
-                _shorten(db, queue)
                 expired += _count(targets)
                 continue
             if targets and "," in targets:
@@ -129,7 +125,6 @@ def pop(db: sqlite3.Connection, queues: list[str], now: float) -> tuple[Popped |
                 db.execute("UPDATE messages SET targets = ? WHERE id = ?", (rest, ident))
                 return (first, body), expired
             db.execute("DELETE FROM messages WHERE id = ?", (ident,))
-            _shorten(db, queue)
             return (targets or queue, body), expired
     return None, expired
 
@@ -144,16 +139,11 @@ def head_expiry(db: sqlite3.Connection, queue: str) -> float | None:
 def sweep(db: sqlite3.Connection, now: float, membership_cutoff: float) -> int:
     """Drop expired messages and memberships everywhere (abandoned channels and groups would
     otherwise hold space); returns how many deliveries expired."""
-    expired = 0
-    lengths: dict[str, int] = {}
-    for queue, targets in db.execute(
-        "SELECT queue, targets FROM messages WHERE expires <= ?", (now,)
-    ).fetchall():
-        lengths[queue] = lengths.get(queue, 0) + 1
-        expired += _count(targets)
+    expired = sum(
+        _count(targets)
+        for (targets,) in db.execute("SELECT targets FROM messages WHERE expires <= ?", (now,))
+    )
     db.execute("DELETE FROM messages WHERE expires <= ?", (now,))
-    for queue, removed in lengths.items():
-        _shorten(db, queue, removed)
     db.execute("DELETE FROM queues WHERE length <= 0")
     db.execute("DELETE FROM groups WHERE added <= ?", (membership_cutoff,))
     return expired
