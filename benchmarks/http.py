@@ -114,9 +114,16 @@ def run_gunicorn(seconds: float, warmup: float) -> dict[int, Result]:
         return measure(port, seconds, warmup)
 
 
-def run_channels(seconds: float, warmup: float, redis_url: str) -> dict[int, Result]:
-    prefix = new_prefix("http")
-    env = project_env("redis", prefix, redis_url)
+def run_channels(
+    seconds: float, warmup: float, redis_url: str, layer: str = "redis"
+) -> dict[int, Result]:
+    """daphne + 2 runworker on ``layer``: ``redis`` or ``ipc`` (one machine, no server)."""
+    if layer == "ipc":
+        prefix = f"bench-http-{uuid.uuid4().hex[:12]}"
+        env = project_env("ipc", prefix)
+    else:
+        prefix = new_prefix("http")
+        env = project_env("redis", prefix, redis_url)
     try:
         with stopping([]) as processes:
             for _ in range(2):
@@ -125,21 +132,10 @@ def run_channels(seconds: float, warmup: float, redis_url: str) -> dict[int, Res
             processes.append(daphne)
             return measure(port, seconds, warmup)
     finally:
-        flush_prefix(prefix, redis_url)
-
-
-def run_channels_ipc(seconds: float, warmup: float) -> dict[int, Result]:
-    prefix = f"bench-http-{uuid.uuid4().hex[:12]}"
-    env = project_env("ipc", prefix)
-    try:
-        with stopping([]) as processes:
-            for _ in range(2):
-                processes.append(start_runworker(env))
-            daphne, port = start_daphne(env)
-            processes.append(daphne)
-            return measure(port, seconds, warmup)
-    finally:
-        flush_ipc_store(prefix)
+        if layer == "ipc":
+            flush_ipc_store(prefix)
+        else:
+            flush_prefix(prefix, redis_url)
 
 
 def run_runserver(seconds: float, warmup: float) -> dict[int, Result]:
@@ -214,7 +210,7 @@ def main() -> None:
     runs: dict[str, Callable[[], dict[int, Result]]] = {
         "gunicorn": lambda: run_gunicorn(args.duration, args.warmup),
         "channels": lambda: run_channels(args.duration, args.warmup, args.redis_url),
-        "channels ipc": lambda: run_channels_ipc(args.duration, args.warmup),
+        "channels ipc": lambda: run_channels(args.duration, args.warmup, args.redis_url, "ipc"),
     }
     if not args.no_runserver:
         runs["runserver"] = lambda: run_runserver(args.duration, args.warmup)

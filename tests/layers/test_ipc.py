@@ -7,7 +7,9 @@ themselves with SIGSTOP where a test needs them frozen (holding the lock), then 
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
 import random
 import re
@@ -207,15 +209,20 @@ def test_receivers_killed_mid_receive_never_cause_a_second_delivery(
 def test_messages_for_a_killed_receiver_stay_for_the_next_one(
     layer: IPCChannelLayer, prefix: str
 ) -> None:
-    with Child("receive_once", prefix, "sync") as child:
-        child.wait_for_line("waiting", DEADLINE)
-        wait_registered(layer, "idle")
-        child.kill()
+    kill_a_blocked_receiver(layer, prefix)
     layer.send("idle", {"n": 1})  # its wake-up goes to a dead socket: refused, forgotten
     with layer.store.transaction() as db:
         assert db.execute("SELECT count(*) FROM waiters").fetchone() == (0,)
     with Child("receive_once", prefix, "async") as child:
         child.wait_for_line(r"result ('idle', {'n': 1})", DEADLINE)
+
+
+def kill_a_blocked_receiver(layer: IPCChannelLayer, prefix: str) -> None:
+    """SIGKILL a child while its receive on ``idle`` is registered and sleeping."""
+    with Child("receive_once", prefix, "sync") as child:
+        child.wait_for_line("waiting", DEADLINE)
+        wait_registered(layer, "idle")
+        child.kill()
 
 
 def wait_registered(layer: IPCChannelLayer, queue: str) -> None:
@@ -320,10 +327,7 @@ def test_a_damaged_store_is_replaced(prefix: str, caplog: pytest.LogCaptureFixtu
 def test_waiters_of_dead_processes_are_dropped_when_a_process_opens_the_store(
     layer: IPCChannelLayer, prefix: str
 ) -> None:
-    with Child("receive_once", prefix, "sync") as child:
-        child.wait_for_line("waiting", DEADLINE)
-        wait_registered(layer, "idle")
-        child.kill()
+    kill_a_blocked_receiver(layer, prefix)
     fresh = IPCChannelLayer(prefix)
     try:
         with fresh.store.transaction() as db:
@@ -384,6 +388,50 @@ def test_a_full_store_raises_channel_full_naming_the_setting(prefix: str) -> Non
         assert layer.global_statistics()["group_send_skipped"] == 1
         assert layer.receive(["big"]) == ("big", blob)
         layer.send("big", blob)  # room again
+    finally:
+        layer.close()
+
+
+@contextlib.contextmanager
+def warning_seen(text: str) -> Iterator[threading.Event]:
+    """An event set when the IPC layer logs a record containing ``text`` (from any thread)."""
+    seen = threading.Event()
+
+    class Watch(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if text in record.getMessage():
+                seen.set()
+
+    handler = Watch()
+    logger = logging.getLogger("channels.layers.ipc")
+    logger.addHandler(handler)
+    try:
+        yield seen
+    finally:
+        logger.removeHandler(handler)
+
+
+def test_a_receive_blocked_on_a_full_store_still_gets_its_message(prefix: str) -> None:
+    layer = IPCChannelLayer(
+        prefix, capacity=10**6, max_message_size=64 * 1024, channel_memory=256 * 1024
+    )
+    try:
+        blob = {"data": os.urandom(60 * 1024)}
+        with pytest.raises(ChannelFull):
+            for _ in range(100):
+                layer.send("big", blob)
+        with pytest.raises(ChannelFull):
+            for number in range(100_000):
+                layer.send("small", {"n": number})
+        # The store has no room left even to register this receive as a waiter: it says so.
+        with warning_seen("is full") as warned:
+            # Listening on many channels: its registration needs new pages; there are none.
+            _, done, result = _receive_in_thread(layer, [f"other.{n}" for n in range(300)])
+            assert warned.wait(DEADLINE), "the blocked receive did not report the full store"
+        assert layer.receive(["big"]) == ("big", blob)  # makes room for one message
+        layer.send("other.7", {"n": 1})
+        assert done.wait(DEADLINE)
+        assert result == [("other.7", {"n": 1})]
     finally:
         layer.close()
 

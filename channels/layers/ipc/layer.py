@@ -3,23 +3,31 @@
 from __future__ import annotations
 
 import contextlib
+import logging
+import math
 import os
 import random
 import re
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ...exceptions import ChannelFull, InvalidChannelLayerError
-from ..base import BaseChannelLayer, Message, Received
+from ..base import Message, Received
 from ..codec import decode_message
+from ..direct_async import DirectAsyncLayer
 from ..names import check_channel_name, check_group_name, check_receive_names, queue_name
 from . import tables
 from .store import Store, StoreFull
 from .wakeup import Waker, WakeSocket
+
+logger = logging.getLogger("channels.layers.ipc")
+
+#: Seconds between looks of a blocked receive that found no room to register in a full store.
+FULL_STORE_RETRY = 0.05
 
 _PREFIX_RE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
@@ -36,7 +44,7 @@ def _shuffled(keys: list[str]) -> list[str]:
     return keys if len(keys) == 1 else random.sample(keys, len(keys))
 
 
-class IPCChannelLayer(BaseChannelLayer):
+class IPCChannelLayer(DirectAsyncLayer):
     """A channel layer shared by the processes of one machine, with no server to run.
 
     Every process that builds it with the same ``prefix`` and ``directory`` shares its
@@ -90,6 +98,7 @@ class IPCChannelLayer(BaseChannelLayer):
         self.store = Store(folder, prefix, channel_memory)
         self._waker = Waker()
         self._next_sweep = 0.0
+        self._full_logged = False
 
     # -- transactions -----------------------------------------------------------------------
 
@@ -133,11 +142,10 @@ class IPCChannelLayer(BaseChannelLayer):
         self._waker.wake(waiting)
         self.count("messages_sent")
 
-    async def asend(self, channel: str, message: Message) -> None:
-        self.send(channel, message)
-
     def _pop(self, queues: list[str], waiter: WakeSocket | None) -> Received | None:
-        """One transaction: take a message, or (with ``waiter``) register to be woken."""
+        """One transaction: take a message, or (with ``waiter``) register to be woken.
+
+        Raises ``ChannelFull`` when the store has no room left to register the waiter."""
         with self._transaction() as db:
             if waiter is not None:
                 tables.remove_waiter(db, waiter.address)
@@ -154,58 +162,89 @@ class IPCChannelLayer(BaseChannelLayer):
         with self._transaction() as db:
             tables.remove_waiter(db, waiter.address)
 
+    def _waits(
+        self, queues: list[str], deadline: float, waiter: WakeSocket
+    ) -> Generator[float, None, Received]:
+        """The blocking part of a receive, for both APIs: yields how long to sleep on
+        ``waiter`` whenever it has registered and found nothing; returns the result. Closed
+        early (a cancelled ``areceive``), it unregisters the waiter."""
+        try:
+            while True:
+                try:
+                    found = self._pop(queues, waiter)
+                    pause = math.inf
+                except ChannelFull:
+                    # No room even to register: look again soon, and log the one time.
+                    found = self._pop(queues, None)
+                    pause = FULL_STORE_RETRY
+                    self._log_full_store()
+                if found is not None:
+                    return found
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                yield min(remaining, pause)
+        except BaseException:
+            self._unregister(waiter)
+            raise
+        self._unregister(waiter)
+        return None, None
+
+    def _log_full_store(self) -> None:
+        if not self._full_logged:
+            self._full_logged = True
+            logger.warning(
+                "the IPC layer's store %r is full (channel_memory=%d): blocked receives look "
+                "for messages every %s s until it has room; raise channel_memory",
+                self.prefix,
+                self.channel_memory,
+                FULL_STORE_RETRY,
+            )
+
+    def _first_look(
+        self, channels: Iterable[str], block: bool, timeout: float | None
+    ) -> tuple[Received | None, list[str], float]:
+        """A receive's first, non-blocking try: (its result if that is final, the queues,
+        the deadline)."""
+        queues = check_receive_names(channels)
+        found = self._pop(queues, None)
+        deadline = time.monotonic() + (self.block_timeout if timeout is None else timeout)
+        if found is not None or not block or deadline <= time.monotonic():
+            return found or (None, None), queues, deadline
+        return None, queues, deadline
+
     def receive(
         self, channels: Iterable[str], block: bool = False, timeout: float | None = None
     ) -> Received:
-        queues = check_receive_names(channels)
-        found = self._pop(queues, None)
-        if found is not None or not block:
-            return found or (None, None)
-        deadline = time.monotonic() + (self.block_timeout if timeout is None else timeout)
-        if deadline <= time.monotonic():
-            return None, None
-        with WakeSocket() as waiter:
+        final, queues, deadline = self._first_look(channels, block, timeout)
+        if final is not None:
+            return final
+        with (
+            WakeSocket() as waiter,
+            contextlib.closing(self._waits(queues, deadline, waiter)) as waits,
+        ):
             try:
                 while True:
-                    found = self._pop(queues, waiter)
-                    if found is not None:
-                        return found
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:
-                        break
-                    waiter.wait(remaining)
-            except BaseException:
-                self._unregister(waiter)
-                raise
-            self._unregister(waiter)
-        return None, None
+                    waiter.wait(next(waits))
+            except StopIteration as done:
+                return cast(Received, done.value)
 
     async def areceive(
         self, channels: Iterable[str], block: bool = False, timeout: float | None = None
     ) -> Received:
-        queues = check_receive_names(channels)
         # No await between taking a message and returning it: cancelling cannot lose one.
-        found = self._pop(queues, None)
-        if found is not None or not block:
-            return found or (None, None)
-        deadline = time.monotonic() + (self.block_timeout if timeout is None else timeout)
-        if deadline <= time.monotonic():
-            return None, None
-        with WakeSocket() as waiter:
+        final, queues, deadline = self._first_look(channels, block, timeout)
+        if final is not None:
+            return final
+        with (
+            WakeSocket() as waiter,
+            contextlib.closing(self._waits(queues, deadline, waiter)) as waits,
+        ):
             try:
                 while True:
-                    found = self._pop(queues, waiter)
-                    if found is not None:
-                        return found
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:
-                        break
-                    await waiter.await_wake(remaining)
-            except BaseException:
-                self._unregister(waiter)
-                raise
-            self._unregister(waiter)
-        return None, None
+                    await waiter.await_wake(next(waits))
+            except StopIteration as done:
+                return cast(Received, done.value)
 
     # -- groups -----------------------------------------------------------------------------
 
@@ -254,27 +293,12 @@ class IPCChannelLayer(BaseChannelLayer):
         with self._transaction() as db:
             return tables.live_members(db, group, time.time() - self.group_expiry)
 
-    async def agroup_add(self, group: str, channel: str) -> None:
-        self.group_add(group, channel)
-
-    async def agroup_discard(self, group: str, channel: str) -> None:
-        self.group_discard(group, channel)
-
-    async def asend_group(self, group: str, message: Message) -> None:
-        self.send_group(group, message)
-
-    async def agroup_channels(self, group: str) -> list[str]:
-        return self.group_channels(group)
-
     # -- the rest ---------------------------------------------------------------------------
 
     def flush(self) -> None:
         """Delete every message and group by removing the store's files; the next operation
         of any process starts a new, empty store. Blocked receives are woken to re-register."""
         self._waker.wake(self.store.remove())
-
-    async def aflush(self) -> None:
-        self.flush()
 
     def channel_statistics(self, channel: str) -> dict[str, Any]:
         queue = check_receive_names([queue_name(channel)])[0]
@@ -289,15 +313,9 @@ class IPCChannelLayer(BaseChannelLayer):
             "capacity": self.capacities.of(queue),
         }
 
-    async def achannel_statistics(self, channel: str) -> dict[str, Any]:
-        return self.channel_statistics(channel)
-
     def close(self) -> None:
         self.store.close()
         self._waker.close()
-
-    async def aclose(self) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"<IPCChannelLayer prefix={self.prefix!r} directory={str(self.store.directory)!r}>"
