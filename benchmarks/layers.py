@@ -166,42 +166,66 @@ def bench_group(layer: BaseChannelLayer, client: redis.Redis | None) -> dict[str
     return {"p50": p50, "p99": p99, "round_trips": max(calls), "stored": stored}
 
 
+def one_round(args: argparse.Namespace, client: redis.Redis) -> dict[str, dict[str, float]]:
+    """Every measurement once, each layer measurement on a fresh layer (flushed after)."""
+    prefix = f"bench:{uuid.uuid4().hex[:8]}:"
+    makers: dict[str, Callable[[], BaseChannelLayer]] = {
+        "redis": lambda: RedisChannelLayer(
+            hosts=[args.redis_url], prefix=prefix, capacity=args.n + 1
+        ),
+        "ipc": lambda: IPCChannelLayer(f"bench-{uuid.uuid4().hex[:8]}", capacity=args.n + 1),
+    }
+    found = {
+        "raw sync": bench_raw(client, prefix + "raw", args.n),
+        "raw async": bench_raw_async(args.redis_url, prefix + "raw.async", args.n),
+    }
+    client.delete(prefix + "raw", prefix + "raw.async")
+    for name, make in makers.items():
+        for kind, run in (
+            ("sync", lambda layer: bench_layer(layer, args.n)),
+            ("async", lambda layer: bench_layer_async(layer, args.n)),
+            ("group", lambda layer: bench_group(layer, client if name == "redis" else None)),  # noqa: B023
+        ):
+            layer = make()
+            try:
+                found[f"{name} {kind}"] = run(layer)
+            finally:
+                layer.flush()
+                layer.close()
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379")
     )
     parser.add_argument("-n", type=int, default=20000, help="messages per measurement")
+    parser.add_argument("--repeat", type=int, default=3, help="rounds (median is shown)")
     args = parser.parse_args()
 
     client = redis.Redis.from_url(args.redis_url)
-    prefix = f"bench:{uuid.uuid4().hex[:8]}:"
-    layer = RedisChannelLayer(hosts=[args.redis_url], prefix=prefix, capacity=args.n + 1)
-    ipc = IPCChannelLayer(f"bench-{uuid.uuid4().hex[:8]}", capacity=args.n + 1)
-    try:
-        raw = bench_raw(client, prefix + "raw", args.n)
-        raw_async = bench_raw_async(args.redis_url, prefix + "raw.async", args.n)
-        redis_sync = bench_layer(layer, args.n)
-        redis_async = bench_layer_async(layer, args.n)
-        redis_group = bench_group(layer, client)
-        ipc_sync = bench_layer(ipc, args.n)
-        ipc_async = bench_layer_async(ipc, args.n)
-        ipc_group = bench_group(ipc, None)
-    finally:
-        layer.flush()
-        layer.close()
-        ipc.flush()
-        ipc.close()
+    # Layers take turns, round after round, so a burst of load from elsewhere on the machine
+    # lands on all of them; each cell is the median over the rounds.
+    rounds = []
+    for number in range(args.repeat):
+        print(f"round {number + 1}/{args.repeat}...", file=sys.stderr, flush=True)
+        rounds.append(one_round(args, client))
+    median = {
+        column: {
+            key: statistics.median(r[column][key] for r in rounds) for key in rounds[0][column]
+        }
+        for column in rounds[0]
+    }
 
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     print(
-        f"\nChannel layers vs raw redis-py, {args.n} messages of {len(str(MESSAGE))} chars; "
-        f"load average at the end: {load}\n"
+        f"\nChannel layers vs raw redis-py, {args.n} messages of {len(str(MESSAGE))} chars, "
+        f"median of {args.repeat} rounds; load average at the end: {load}\n"
     )
     columns = ("raw sync", "redis sync", "ipc sync", "raw async", "redis async", "ipc async")
     print(f"{'measure':<24}" + "".join(f"{name:>12}" for name in columns))
     print("-" * (24 + 12 * len(columns)))
-    results = (raw, redis_sync, ipc_sync, raw_async, redis_async, ipc_async)
     for key, label, unit in (
         ("send", "send", "msg/s"),
         ("receive", "receive", "msg/s"),
@@ -211,12 +235,10 @@ def main() -> None:
         digits = 0 if unit == "msg/s" else 3
         print(
             f"{label + ' (' + unit + ')':<24}"
-            + "".join(f"{result[key]:>12.{digits}f}" for result in results)
+            + "".join(f"{median[column][key]:>12.{digits}f}" for column in columns)
         )
-    for name, group, unit in (
-        ("redis", redis_group, "script call(s) on the one shard"),
-        ("ipc", ipc_group, "transaction"),
-    ):
+    for name, unit in (("redis", "script call(s) on the one shard"), ("ipc", "transaction")):
+        group = median[f"{name} group"]
         print(
             f"\n{name}: send_group to 1,000 members on 2 process prefixes: p50 "
             f"{group['p50']:.2f} ms, p99 {group['p99']:.2f} ms, {group['round_trips']:.0f} "
