@@ -479,3 +479,15 @@ def test_a_flush_that_died_half_way_leaves_a_usable_store(layer: IPCChannelLayer
         assert layer.receive(["half"]) == ("half", {"n": 2})
     finally:
         fresh.close()
+
+
+def test_the_store_can_live_in_another_directory(tmp_path: Path) -> None:
+    layer = IPCChannelLayer("elsewhere", directory=tmp_path)
+    try:
+        layer.send("here", {"n": 1})
+        assert {path.parent for path in layer.store.files()} == {tmp_path}
+        assert layer.receive(["here"]) == ("here", {"n": 1})
+        layer.flush()
+        assert list(tmp_path.iterdir()) == []
+    finally:
+        layer.close()
