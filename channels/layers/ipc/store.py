@@ -272,7 +272,13 @@ class Store:
             if self._pid != os.getpid():
                 self._forget()
                 return
-            self._close_db()
-            if self._lock_fd is not None:
-                os.close(self._lock_fd)
-                self._lock_fd = None
+            fd, self._lock_fd = self._lock_fd, None
+            if fd is None:
+                self._close_db()
+                return
+            # Under the lock: SQLite's last close checkpoints, which must not race an open.
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                self._close_db()
+            finally:
+                os.close(fd)
