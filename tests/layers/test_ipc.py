@@ -491,3 +491,15 @@ def test_the_store_can_live_in_another_directory(tmp_path: Path) -> None:
         assert list(tmp_path.iterdir()) == []
     finally:
         layer.close()
+
+
+def test_a_process_specific_queue_is_taken_in_bulk_and_served_in_order(
+    layer: IPCChannelLayer,
+) -> None:
+    for number in range(100):
+        layer.send(f"server!{number % 3}", {"n": number})
+    assert layer.receive(["server!"]) == ("server!0", {"n": 0})
+    # One transaction took the first 64 stored messages; this process serves them next.
+    assert layer.channel_statistics("server!")["messages_pending"] == 36
+    rest = [message["n"] for _, message in drain(layer, ["server!"])]
+    assert rest == list(range(1, 100))

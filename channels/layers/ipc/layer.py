@@ -21,6 +21,7 @@ from ..codec import decode_message
 from ..direct_async import DirectAsyncLayer
 from ..names import check_channel_name, check_group_name, check_receive_names, queue_name
 from . import tables
+from .pending import Pending
 from .store import Store, StoreFull
 from .wakeup import Waker, WakeSocket
 
@@ -98,6 +99,7 @@ class IPCChannelLayer(DirectAsyncLayer):
         self.store = Store(folder, prefix, channel_memory)
         self._waker = Waker()
         self._next_sweep = 0.0
+        self._pending = Pending()
         self._full_logged = False
 
     # -- transactions -----------------------------------------------------------------------
@@ -143,20 +145,29 @@ class IPCChannelLayer(DirectAsyncLayer):
         self.count("messages_sent")
 
     def _pop(self, queues: list[str], waiter: WakeSocket | None) -> Received | None:
-        """One transaction: take a message, or (with ``waiter``) register to be woken.
+        """Take a message (kept from an earlier bulk pop, or in one transaction), or (with
+        ``waiter``) register to be woken in that same transaction.
 
         Raises ``ChannelFull`` when the store has no room left to register the waiter."""
-        with self._transaction() as db:
-            if waiter is not None:
-                tables.remove_waiter(db, waiter.address)
-            found, expired = tables.pop(db, _shuffled(queues), time.time())
-            if found is None and waiter is not None:
-                tables.add_waiter(db, queues, waiter.address)
-        self._expired(expired)
-        if found is None:
-            return None
+        delivery = None
+        if self._pending:
+            delivery, expired = self._pending.take(queues, time.time())
+            self._expired(expired)
+        if delivery is None:
+            with self._transaction() as db:
+                if waiter is not None:
+                    tables.remove_waiter(db, waiter.address)
+                deliveries, expired = tables.pop(db, _shuffled(queues), time.time())
+                if not deliveries and waiter is not None:
+                    tables.add_waiter(db, queues, waiter.address)
+            self._expired(expired)
+            if not deliveries:
+                return None
+            delivery = deliveries[0]
+            if len(deliveries) > 1:
+                self._pending.keep(queue_name(delivery[0]), deliveries[1:])
         self.count("messages_received")
-        return found[0], decode_message(found[1])
+        return delivery[0], decode_message(delivery[2])
 
     def _unregister(self, waiter: WakeSocket) -> None:
         with self._transaction() as db:
@@ -298,6 +309,7 @@ class IPCChannelLayer(DirectAsyncLayer):
     def flush(self) -> None:
         """Delete every message and group by removing the store's files; the next operation
         of any process starts a new, empty store. Blocked receives are woken to re-register."""
+        self._pending.clear()
         self._waker.wake(self.store.remove())
 
     def channel_statistics(self, channel: str) -> dict[str, Any]:

@@ -45,8 +45,11 @@ CREATE TABLE waiters (
 ) WITHOUT ROWID;
 """
 
-#: (channel, body) of a popped message.
-Popped = tuple[str, bytes]
+#: One popped delivery: (channel, expiry time, encoded message).
+Delivery = tuple[str, float, bytes]
+
+#: Most stored messages one receive takes from a process-specific queue.
+BULK_POP = 64
 
 
 def _count(targets: str | None) -> int:
@@ -101,32 +104,34 @@ def push(
     return True, expired
 
 
-def pop(db: sqlite3.Connection, queues: list[str], now: float) -> tuple[Popped | None, int]:
-    """Take the oldest unexpired message of the first queue in ``queues`` that has one.
+def pop(db: sqlite3.Connection, queues: list[str], now: float) -> tuple[list[Delivery], int]:
+    """Take the oldest unexpired stored message of the first queue in ``queues`` that has one.
 
-    Returns ((channel, body) or None, deliveries found expired on the way)."""
+    A process-specific queue has one reader, this process, so everything waiting there (up
+    to :data:`BULK_POP` stored messages) is taken at once. Returns (the deliveries, in order:
+    one per channel a stored message names; deliveries found expired on the way)."""
     expired = 0
     for queue in queues:
+        limit = BULK_POP if queue.endswith("!") else 1
         while True:
-            row = db.execute(
+            rows = db.execute(
                 "SELECT id, expires, targets, body FROM messages WHERE queue = ? "
-                "ORDER BY id LIMIT 1",
-                (queue,),
-            ).fetchone()
-            if row is None:
+                "ORDER BY id LIMIT ?",
+                (queue, limit),
+            ).fetchall()
+            if not rows:
                 break
-            ident, expires, targets, body = row
-            if expires <= now:
-                db.execute("DELETE FROM messages WHERE id = ?", (ident,))
-                expired += _count(targets)
-                continue
-            if targets and "," in targets:
-                first, rest = targets.split(",", 1)
-                db.execute("UPDATE messages SET targets = ? WHERE id = ?", (rest, ident))
-                return (first, body), expired
-            db.execute("DELETE FROM messages WHERE id = ?", (ident,))
-            return (targets or queue, body), expired
-    return None, expired
+            db.execute("DELETE FROM messages WHERE queue = ? AND id <= ?", (queue, rows[-1][0]))
+            deliveries: list[Delivery] = []
+            for _, expires, targets, body in rows:
+                if expires <= now:
+                    expired += _count(targets)
+                else:
+                    names = targets.split(",") if targets else [queue]
+                    deliveries.extend((name, expires, body) for name in names)
+            if deliveries:
+                return deliveries, expired
+    return [], expired
 
 
 def head_expiry(db: sqlite3.Connection, queue: str) -> float | None:
