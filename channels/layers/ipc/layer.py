@@ -8,6 +8,7 @@ import math
 import os
 import random
 import re
+import sqlite3
 import sys
 import tempfile
 import time
@@ -105,7 +106,7 @@ class IPCChannelLayer(DirectAsyncLayer):
     # -- transactions -----------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def _transaction(self) -> Iterator[Any]:
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
         try:
             with self.store.transaction() as db:
                 now = time.time()
