@@ -2,34 +2,23 @@
 
 from __future__ import annotations
 
-import contextlib
-import logging
-import math
 import os
-import random
 import re
-import sqlite3
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Generator, Iterable, Iterator
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from ...exceptions import ChannelFull, InvalidChannelLayerError
-from ..base import Message, Received
-from ..codec import decode_message
-from ..direct_async import DirectAsyncLayer
+from ..base import Message
 from ..names import check_channel_name, check_group_name, check_receive_names, queue_name
 from . import tables
 from .pending import Pending
-from .store import Store, StoreFull
-from .wakeup import Waker, WakeSocket
-
-logger = logging.getLogger("channels.layers.ipc")
-
-#: Seconds between looks of a blocked receive that found no room to register in a full store.
-FULL_STORE_RETRY = 0.05
+from .receiving import ReceivingLayer
+from .store import Store
+from .wakeup import Waker
 
 _PREFIX_RE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
@@ -42,11 +31,7 @@ def _default_directory() -> Path:
     return shm if shm.is_dir() else Path(tempfile.gettempdir())
 
 
-def _shuffled(keys: list[str]) -> list[str]:
-    return keys if len(keys) == 1 else random.sample(keys, len(keys))
-
-
-class IPCChannelLayer(DirectAsyncLayer):
+class IPCChannelLayer(ReceivingLayer):
     """A channel layer shared by the processes of one machine, with no server to run.
 
     Every process that builds it with the same ``prefix`` and ``directory`` shares its
@@ -102,29 +87,10 @@ class IPCChannelLayer(DirectAsyncLayer):
         self._next_sweep = 0.0
         self._pending = Pending()
         self._full_logged = False
+        self._sockets = []
+        self._local = threading.local()
 
     # -- transactions -----------------------------------------------------------------------
-
-    @contextlib.contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        try:
-            with self.store.transaction() as db:
-                now = time.time()
-                if now >= self._next_sweep:
-                    self._next_sweep = now + min(self.expiry, 60)
-                    self._expired(tables.sweep(db, now, now - self.group_expiry))
-                yield db
-        except StoreFull:
-            self.count("channel_full_count")
-            raise ChannelFull(
-                f"the IPC channel layer's store {self.prefix!r} is full "
-                f"(channel_memory={self.channel_memory} bytes); raise the layer's "
-                "channel_memory option, or receive faster"
-            ) from None
-
-    def _expired(self, count: int) -> None:
-        if count:
-            self.count("messages_expired", count)
 
     # -- channels ---------------------------------------------------------------------------
 
@@ -138,125 +104,13 @@ class IPCChannelLayer(DirectAsyncLayer):
             pushed, expired = tables.push(
                 db, queue, targets, data, now + self.expiry, capacity, now
             )
-            waiting = tables.take_waiters(db, queue) if pushed else []
+            wake = tables.take_waiter(db, queue) if pushed else None
         self._expired(expired)
         if not pushed:
             raise self.channel_full(channel, capacity)
-        self._waker.wake(waiting)
+        if wake is not None:
+            self._wake([wake])
         self.count("messages_sent")
-
-    def _pop(self, queues: list[str], waiter: WakeSocket | None) -> Received | None:
-        """Take a message (kept from an earlier bulk pop, or in one transaction), or (with
-        ``waiter``) register to be woken in that same transaction.
-
-        Raises ``ChannelFull`` when the store has no room left to register the waiter."""
-        delivery = None
-        if self._pending:
-            delivery, expired = self._pending.take(queues, time.time())
-            self._expired(expired)
-        if delivery is None:
-            with self._transaction() as db:
-                if waiter is not None:
-                    tables.remove_waiter(db, waiter.address)
-                deliveries, expired = tables.pop(db, _shuffled(queues), time.time())
-                if not deliveries and waiter is not None:
-                    tables.add_waiter(db, queues, waiter.address)
-            self._expired(expired)
-            if not deliveries:
-                return None
-            delivery = deliveries[0]
-            if len(deliveries) > 1:
-                self._pending.keep(queue_name(delivery[0]), deliveries[1:])
-        self.count("messages_received")
-        return delivery[0], decode_message(delivery[2])
-
-    def _unregister(self, waiter: WakeSocket) -> None:
-        with self._transaction() as db:
-            tables.remove_waiter(db, waiter.address)
-
-    def _waits(
-        self, queues: list[str], deadline: float, waiter: WakeSocket
-    ) -> Generator[float, None, Received]:
-        """The blocking part of a receive, for both APIs: yields how long to sleep on
-        ``waiter`` whenever it has registered and found nothing; returns the result. Closed
-        early (a cancelled ``areceive``), it unregisters the waiter."""
-        try:
-            while True:
-                try:
-                    found = self._pop(queues, waiter)
-                    pause = math.inf
-                except ChannelFull:
-                    # No room even to register: look again soon, and log the one time.
-                    found = self._pop(queues, None)
-                    pause = FULL_STORE_RETRY
-                    self._log_full_store()
-                if found is not None:
-                    return found
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                yield min(remaining, pause)
-        except BaseException:
-            self._unregister(waiter)
-            raise
-        self._unregister(waiter)
-        return None, None
-
-    def _log_full_store(self) -> None:
-        if not self._full_logged:
-            self._full_logged = True
-            logger.warning(
-                "the IPC layer's store %r is full (channel_memory=%d): blocked receives look "
-                "for messages every %s s until it has room; raise channel_memory",
-                self.prefix,
-                self.channel_memory,
-                FULL_STORE_RETRY,
-            )
-
-    def _first_look(
-        self, channels: Iterable[str], block: bool, timeout: float | None
-    ) -> tuple[Received | None, list[str], float]:
-        """A receive's first, non-blocking try: (its result if that is final, the queues,
-        the deadline)."""
-        queues = check_receive_names(channels)
-        found = self._pop(queues, None)
-        deadline = time.monotonic() + (self.block_timeout if timeout is None else timeout)
-        if found is not None or not block or deadline <= time.monotonic():
-            return found or (None, None), queues, deadline
-        return None, queues, deadline
-
-    def receive(
-        self, channels: Iterable[str], block: bool = False, timeout: float | None = None
-    ) -> Received:
-        final, queues, deadline = self._first_look(channels, block, timeout)
-        if final is not None:
-            return final
-        with (
-            WakeSocket() as waiter,
-            contextlib.closing(self._waits(queues, deadline, waiter)) as waits,
-        ):
-            try:
-                while True:
-                    waiter.wait(next(waits))
-            except StopIteration as done:
-                return cast(Received, done.value)
-
-    async def areceive(
-        self, channels: Iterable[str], block: bool = False, timeout: float | None = None
-    ) -> Received:
-        # No await between taking a message and returning it: cancelling cannot lose one.
-        final, queues, deadline = self._first_look(channels, block, timeout)
-        if final is not None:
-            return final
-        with (
-            WakeSocket() as waiter,
-            contextlib.closing(self._waits(queues, deadline, waiter)) as waits,
-        ):
-            try:
-                while True:
-                    await waiter.await_wake(next(waits))
-            except StopIteration as done:
-                return cast(Received, done.value)
 
     # -- groups -----------------------------------------------------------------------------
 
@@ -274,7 +128,7 @@ class IPCChannelLayer(DirectAsyncLayer):
 
     def send_group(self, group: str, message: Message) -> None:
         data = self.encode_group_send(group, message)
-        sent, skipped, waiting = 0, list[str](), list[bytes]()
+        sent, skipped, wakes = 0, list[str](), list[tables.Wake]()
         buckets: dict[str, list[str]] = {}
         try:
             with self._transaction() as db:
@@ -289,14 +143,16 @@ class IPCChannelLayer(DirectAsyncLayer):
                     self._expired(expired)
                     if pushed:
                         sent += len(members)
-                        waiting.extend(tables.take_waiters(db, queue))
+                        wake = tables.take_waiter(db, queue)
+                        if wake is not None:
+                            wakes.append(wake)
                     else:
                         skipped.extend(members)
         except ChannelFull:
             # The store itself is full: the transaction stored nothing, every member is skipped.
-            sent, waiting = 0, []
+            sent, wakes = 0, []
             skipped = [channel for members in buckets.values() for channel in members]
-        self._waker.wake(waiting)
+        self._wake(wakes)
         self.count("group_messages_sent", sent)
         self.report_group_skips(group, skipped)
 
@@ -311,7 +167,7 @@ class IPCChannelLayer(DirectAsyncLayer):
         """Delete every message and group by removing the store's files; the next operation
         of any process starts a new, empty store. Blocked receives are woken to re-register."""
         self._pending.clear()
-        self._waker.wake(self.store.remove())
+        self._waker.wake(("", address) for address in self.store.remove())
 
     def channel_statistics(self, channel: str) -> dict[str, Any]:
         queue = check_receive_names([queue_name(channel)])[0]
@@ -329,6 +185,7 @@ class IPCChannelLayer(DirectAsyncLayer):
     def close(self) -> None:
         self.store.close()
         self._waker.close()
+        self._close_sockets()
 
     def __repr__(self) -> str:
         return f"<IPCChannelLayer prefix={self.prefix!r} directory={str(self.store.directory)!r}>"

@@ -37,16 +37,16 @@ CREATE TABLE groups (
     added REAL NOT NULL,
     PRIMARY KEY (name, channel)
 ) WITHOUT ROWID;
-CREATE TABLE waiters (
-    queue TEXT NOT NULL,
-    address BLOB NOT NULL,
-    pid INTEGER NOT NULL,
-    PRIMARY KEY (queue, address)
-) WITHOUT ROWID;
+CREATE TABLE waiters (queue TEXT NOT NULL, address BLOB NOT NULL, pid INTEGER NOT NULL);
+CREATE INDEX waiters_by_queue ON waiters (queue);
+CREATE INDEX waiters_by_address ON waiters (address);
 """
 
 #: One popped delivery: (channel, expiry time, encoded message).
 Delivery = tuple[str, float, bytes]
+
+#: A receive to wake: (the queue it is woken for, its wake address).
+Wake = tuple[str, bytes]
 
 #: Most stored messages one receive takes from a process-specific queue.
 BULK_POP = 64
@@ -182,7 +182,7 @@ def live_members(db: sqlite3.Connection, group: str, cutoff: float) -> list[str]
 
 def add_waiter(db: sqlite3.Connection, queues: list[str], address: bytes) -> None:
     db.executemany(
-        "INSERT OR REPLACE INTO waiters (queue, address, pid) VALUES (?, ?, ?)",
+        "INSERT INTO waiters (queue, address, pid) VALUES (?, ?, ?)",
         [(queue, address, os.getpid()) for queue in queues],
     )
 
@@ -191,13 +191,36 @@ def remove_waiter(db: sqlite3.Connection, address: bytes) -> None:
     db.execute("DELETE FROM waiters WHERE address = ?", (address,))
 
 
-def take_waiters(db: sqlite3.Connection, queue: str) -> list[bytes]:
-    """The wake addresses of receives blocked on ``queue``, unregistered: each woken receive
-    checks the store again and registers anew if it finds nothing."""
-    rows = db.execute("SELECT address FROM waiters WHERE queue = ?", (queue,)).fetchall()
-    if rows:
-        db.execute("DELETE FROM waiters WHERE queue = ?", (queue,))
-    return [bytes(row[0]) for row in rows]
+def take_waiter(db: sqlite3.Connection, queue: str) -> Wake | None:
+    """One receive blocked on ``queue``, unregistered from every queue: it is about to be
+    woken, and checks all of its queues again (registering anew if it finds nothing)."""
+    # The longest waiting first (rowids grow with registrations), as Redis serves BLPOP
+    # clients: idle workers take turns.
+    row = db.execute(
+        "SELECT address FROM waiters WHERE queue = ? ORDER BY rowid LIMIT 1", (queue,)
+    ).fetchone()
+    if row is None:
+        return None
+    db.execute("DELETE FROM waiters WHERE address = ?", (row[0],))
+    return queue, bytes(row[0])
+
+
+def take_waiters_with_work(db: sqlite3.Connection, queues: list[str]) -> list[Wake]:
+    """One waiter for each of ``queues`` that holds messages, unregistered (see
+    :func:`take_waiter`). A receive that was woken and leaves calls this: the wake-up it
+    used may have been meant for a message it did not take."""
+    marks = ",".join("?" * len(queues))
+    rows = db.execute(
+        "SELECT w.queue, w.address FROM waiters AS w JOIN queues AS q ON q.name = w.queue "
+        f"WHERE q.length > 0 AND w.queue IN ({marks}) ORDER BY w.rowid",
+        queues,
+    ).fetchall()
+    chosen: dict[bytes, str] = {}
+    for queue, address in rows:
+        if queue not in chosen.values():
+            chosen.setdefault(bytes(address), queue)
+    db.executemany("DELETE FROM waiters WHERE address = ?", [(a,) for a in chosen])
+    return [(queue, address) for address, queue in chosen.items()]
 
 
 def all_waiters(db: sqlite3.Connection) -> list[bytes]:

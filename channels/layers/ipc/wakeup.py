@@ -6,7 +6,12 @@ the store for each queue it waits on, and sleeps in ``recv``/``poll`` (threads) 
 ``loop.add_reader`` (asyncio). A sender that stores a message takes the queue's registered
 addresses in the same transaction and, after committing, sends each one a byte. Sending to
 the address of a process that died fails at once (``ECONNREFUSED``) and costs nothing more:
-its registration was removed in the same step.
+its registration was removed in the same step, and another receive is woken instead.
+
+One receive is woken per message stored (as a Redis ``BLPOP`` hands a message to one
+client), not every receive of the queue. A woken receive that leaves, with or without a
+message, passes the wake-up on to another waiter of any of its queues that still holds
+messages, so a wake-up spent on the wrong message is never lost.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import contextlib
 import secrets
 import select
 import socket
+from collections.abc import Iterable
 
 _DATAGRAM = b"!"
 
@@ -27,12 +33,18 @@ class Waker:
         self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self._socket.setblocking(False)
 
-    def wake(self, addresses: list[bytes]) -> None:
-        for address in addresses:
-            # Refused or gone: that receive's process has died. Would block: it already has
-            # a wake-up waiting. Either way there is nothing more to do.
-            with contextlib.suppress(ConnectionRefusedError, FileNotFoundError, BlockingIOError):
+    def wake(self, wakes: Iterable[tuple[str, bytes]]) -> list[str]:
+        """Send each ``(queue, address)`` a wake-up; return the queues whose receive has
+        died (its socket is gone), so that another one can be woken instead."""
+        dead = []
+        for queue, address in wakes:
+            try:
                 self._socket.sendto(_DATAGRAM, address)
+            except (ConnectionRefusedError, FileNotFoundError):
+                dead.append(queue)
+            except BlockingIOError:
+                pass  # it already has a wake-up waiting
+        return dead
 
     def close(self) -> None:
         self._socket.close()
@@ -47,7 +59,8 @@ class WakeSocket:
         self._socket.bind(self.address)
         self._socket.setblocking(False)
 
-    def _drain(self) -> None:
+    def drain(self) -> None:
+        """Drop wake-ups left from an earlier wait (a reused socket)."""
         with contextlib.suppress(BlockingIOError):
             while True:
                 self._socket.recv(16)
@@ -57,7 +70,7 @@ class WakeSocket:
         poller = select.poll()
         poller.register(self._socket, select.POLLIN)
         if poller.poll(max(0, int(timeout * 1000) + 1)):
-            self._drain()
+            self.drain()
 
     async def await_wake(self, timeout: float) -> None:
         """:meth:`wait` on the running event loop."""
@@ -73,9 +86,13 @@ class WakeSocket:
             await asyncio.wait({woken}, timeout=timeout)
         finally:
             loop.remove_reader(self._socket.fileno())
-        self._drain()
+        self.drain()
 
     def close(self) -> None:
+        self._socket.close()
+
+    def __del__(self) -> None:
+        # Per-thread sockets are closed by the layer; one whose thread ended goes here.
         self._socket.close()
 
     def __enter__(self) -> WakeSocket:
