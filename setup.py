@@ -40,7 +40,8 @@ setup(
         "crypto": ["cryptography>=42"],
         "offload": ["httpx>=0.27"],
         "metrics": ["prometheus-client>=0.20"],
-        "bench": ["gunicorn>=22", "py-spy>=0.3"],
+        # posix_ipc: only for comparing the IPC layer's primitives (benchmarks/ipc_primitives.py).
+        "bench": ["gunicorn>=22", "py-spy>=0.3", "posix_ipc>=1.1"],
         "tests": [
             "redis>=7.0",
             "hiredis>=2.0",

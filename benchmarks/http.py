@@ -10,6 +10,7 @@ common middleware) three ways, one after the other on the same machine, and load
 * **gunicorn**: the WSGI app, 2 sync workers (the baseline);
 * **channels**: ``daphne benchmarks.project.asgi:channel_layer`` (the bridge) + Redis + 2
   ``runworker`` processes (1 thread each): the deployment the docs describe;
+* **channels ipc**: the same, on the single-machine IPC layer instead of Redis;
 * **runserver**: ``manage.py runserver --noreload``: daphne, the bridge and 4 worker threads
   in one process on the in-memory layer (skip with ``--no-runserver``).
 
@@ -36,11 +37,13 @@ import re  # noqa: E402
 import shutil  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
+import uuid  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 
 from benchmarks.project.servers import (  # noqa: E402
     Process,
+    flush_ipc_store,
     flush_prefix,
     new_prefix,
     project_env,
@@ -111,9 +114,16 @@ def run_gunicorn(seconds: float, warmup: float) -> dict[int, Result]:
         return measure(port, seconds, warmup)
 
 
-def run_channels(seconds: float, warmup: float, redis_url: str) -> dict[int, Result]:
-    prefix = new_prefix("http")
-    env = project_env("redis", prefix, redis_url)
+def run_channels(
+    seconds: float, warmup: float, redis_url: str, layer: str = "redis"
+) -> dict[int, Result]:
+    """daphne + 2 runworker on ``layer``: ``redis`` or ``ipc`` (one machine, no server)."""
+    if layer == "ipc":
+        prefix = f"bench-http-{uuid.uuid4().hex[:12]}"
+        env = project_env("ipc", prefix)
+    else:
+        prefix = new_prefix("http")
+        env = project_env("redis", prefix, redis_url)
     try:
         with stopping([]) as processes:
             for _ in range(2):
@@ -122,7 +132,10 @@ def run_channels(seconds: float, warmup: float, redis_url: str) -> dict[int, Res
             processes.append(daphne)
             return measure(port, seconds, warmup)
     finally:
-        flush_prefix(prefix, redis_url)
+        if layer == "ipc":
+            flush_ipc_store(prefix)
+        else:
+            flush_prefix(prefix, redis_url)
 
 
 def run_runserver(seconds: float, warmup: float) -> dict[int, Result]:
@@ -197,6 +210,7 @@ def main() -> None:
     runs: dict[str, Callable[[], dict[int, Result]]] = {
         "gunicorn": lambda: run_gunicorn(args.duration, args.warmup),
         "channels": lambda: run_channels(args.duration, args.warmup, args.redis_url),
+        "channels ipc": lambda: run_channels(args.duration, args.warmup, args.redis_url, "ipc"),
     }
     if not args.no_runserver:
         runs["runserver"] = lambda: run_runserver(args.duration, args.warmup)
@@ -212,7 +226,8 @@ def main() -> None:
     print(
         f"GET {PATH} with wrk, {args.duration:g} s per run, median of {args.repeat} rounds; "
         f"load average at the end: {load}\ngunicorn: 2 sync workers; channels: daphne + Redis + "
-        "2 runworker (1 thread each); runserver: in-memory layer, 4 worker threads"
+        "2 runworker (1 thread each); channels ipc: the same on the IPC layer; runserver: "
+        "in-memory layer, 4 worker threads"
     )
     print(table(columns))
 

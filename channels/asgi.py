@@ -35,6 +35,7 @@ BACKEND_ALIASES = {
     "asgiref.inmemory.ChannelLayer": "channels.layers.inmemory.InMemoryChannelLayer",
     "asgiref.inmemory.channel_layer": "channels.layers.inmemory.InMemoryChannelLayer",
     "asgi_redis.RedisChannelLayer": "channels.layers.redis.RedisChannelLayer",
+    "asgi_ipc.IPCChannelLayer": "channels.layers.ipc.IPCChannelLayer",
     # Channels 4's paths, served by our layers (channels_redis's CONFIG is translated).
     "channels.layers.InMemoryChannelLayer": "channels.layers.inmemory.InMemoryChannelLayer",
     "channels_redis.core.RedisChannelLayer": (

@@ -38,6 +38,7 @@ def modules_loaded_by(statement: str) -> list[str]:
     [
         "channels.layers",
         "channels.layers.redis",
+        "channels.layers.ipc",
         "channels.exceptions",
         "channels",
         "channels.interface",

@@ -124,7 +124,8 @@ class Process:
 def project_env(
     layer: str, prefix: str | None = None, redis_url: str | None = None
 ) -> dict[str, str]:
-    """Environment for a process of the benchmark project on ``layer`` (redis or inmemory)."""
+    """Environment for a process of the benchmark project on ``layer`` (redis, ipc or
+    inmemory); ``prefix`` is the Redis key prefix or the IPC store's prefix."""
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
@@ -133,7 +134,7 @@ def project_env(
         "PYTHONUNBUFFERED": "1",
     }
     if prefix is not None:
-        env["BENCH_REDIS_PREFIX"] = prefix
+        env["BENCH_IPC_PREFIX" if layer == "ipc" else "BENCH_REDIS_PREFIX"] = prefix
     if redis_url is not None:
         env["REDIS_URL"] = redis_url
     return env
@@ -254,6 +255,17 @@ def start_gunicorn(env: dict[str, str], workers: int = 2) -> tuple[Process, int]
         found = process.wait_for(r"Listening at: http://127\.0\.0\.1:(\d+)")
         process.wait_for(r"Booting worker")
     return process, int(found.group(1))
+
+
+def flush_ipc_store(prefix: str) -> None:
+    """Remove the files of the IPC layer's store ``prefix``."""
+    from channels.layers.ipc import IPCChannelLayer
+
+    layer = IPCChannelLayer(prefix)
+    try:
+        layer.flush()
+    finally:
+        layer.close()
 
 
 def flush_prefix(prefix: str, redis_url: str) -> None:

@@ -1,7 +1,8 @@
 """Settings of the benchmark project. The channel layer comes from the environment:
 
-``BENCH_LAYER``         ``redis`` (default) or ``inmemory`` (for ``runserver``)
+``BENCH_LAYER``         ``redis`` (default), ``ipc`` or ``inmemory`` (for ``runserver``)
 ``BENCH_REDIS_PREFIX``  the Redis key prefix (required with ``redis``; one per run)
+``BENCH_IPC_PREFIX``    the IPC layer's store prefix (required with ``ipc``; one per run)
 ``REDIS_URL``           default ``redis://127.0.0.1:6379``
 
 The same settings serve gunicorn and the channels processes, so both run the same view
@@ -44,6 +45,14 @@ if os.environ.get("BENCH_LAYER", "redis") == "redis":
                 "hosts": [os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379"],
                 "prefix": os.environ["BENCH_REDIS_PREFIX"],
             },
+            "ROUTING": ROUTING,
+        }
+    }
+elif os.environ["BENCH_LAYER"] == "ipc":
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels.layers.ipc.IPCChannelLayer",
+            "CONFIG": {"prefix": os.environ["BENCH_IPC_PREFIX"]},
             "ROUTING": ROUTING,
         }
     }

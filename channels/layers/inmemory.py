@@ -18,8 +18,9 @@ from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
-from .base import BaseChannelLayer, Message, Received
+from .base import Message, Received
 from .codec import decode_message
+from .direct_async import DirectAsyncLayer
 from .inmemory_registry import InMemoryRegistry
 from .membership import ADD, DISCARD
 from .names import check_channel_name, check_group_name, check_receive_names, queue_name
@@ -67,7 +68,7 @@ def _resolve(future: asyncio.Future[None]) -> None:
         future.set_result(None)
 
 
-class InMemoryChannelLayer(InMemoryRegistry, BaseChannelLayer):
+class InMemoryChannelLayer(InMemoryRegistry, DirectAsyncLayer):
     """A channel layer held in this process's memory.
 
     Only threads of one process share it, so it suits ``runserver`` and tests, not a
@@ -264,9 +265,6 @@ class InMemoryChannelLayer(InMemoryRegistry, BaseChannelLayer):
             finally:
                 self._unregister(keys, waiter)
 
-    async def asend(self, channel: str, message: Message) -> None:
-        self.send(channel, message)
-
     # -- groups -----------------------------------------------------------------------------
 
     def group_add(self, group: str, channel: str) -> None:
@@ -310,27 +308,12 @@ class InMemoryChannelLayer(InMemoryRegistry, BaseChannelLayer):
         with self._lock:
             return self._live_members(group, time.monotonic())
 
-    async def agroup_add(self, group: str, channel: str) -> None:
-        self.group_add(group, channel)
-
-    async def agroup_discard(self, group: str, channel: str) -> None:
-        self.group_discard(group, channel)
-
-    async def asend_group(self, group: str, message: Message) -> None:
-        self.send_group(group, message)
-
-    async def agroup_channels(self, group: str) -> list[str]:
-        return self.group_channels(group)
-
     # -- the rest ---------------------------------------------------------------------------
 
     def flush(self) -> None:
         with self._lock:
             self._queues.clear()
             self._groups.clear()
-
-    async def aflush(self) -> None:
-        self.flush()
 
     def channel_statistics(self, channel: str) -> dict[str, Any]:
         key = queue_name(check_receive_names([queue_name(channel)])[0])
@@ -343,12 +326,6 @@ class InMemoryChannelLayer(InMemoryRegistry, BaseChannelLayer):
                 "oldest_message_age": now - queue[0].sent if queue else None,
                 "capacity": self.capacities.of(key),
             }
-
-    async def achannel_statistics(self, channel: str) -> dict[str, Any]:
-        return self.channel_statistics(channel)
-
-    async def aclose(self) -> None:
-        self.close()
 
 
 #: The seeds' ``asgiref.inmemory.ChannelLayer`` name for this class.

@@ -28,7 +28,9 @@ def junk(rng: random.Random, size: int) -> bytes:
 
 
 async def fuzz_http(rng: random.Random, client: httpx.AsyncClient) -> None:
-    headers = {f"x-{rng.randrange(100)}": rng.choice([b"", b"a" * rng.randrange(2000), "é".encode()])}
+    headers = {
+        f"x-{rng.randrange(100)}": rng.choice([b"", b"a" * rng.randrange(2000), "é".encode()])
+    }
     if rng.random() < 0.3:
         headers["content-type"] = rng.choice(["multipart/form-data", "application/json", "x"])
     body = junk(rng, rng.choice([0, 10, 1000, 300_000]))

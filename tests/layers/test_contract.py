@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -11,11 +12,22 @@ from tests.layers.contract import *  # noqa: F403
 from tests.layers.contract import LayerBackend
 
 
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis), "ipc"])
 def layer_backend(request: pytest.FixtureRequest) -> Iterator[LayerBackend]:
-    """In-memory, and Redis under a key prefix of the test's own (deleted afterwards)."""
+    """In-memory; Redis under a key prefix of the test's own (deleted afterwards); IPC under
+    a store prefix of the test's own (its files removed afterwards)."""
     if request.param == "memory":
         yield LayerBackend(InMemoryChannelLayer)
+        return
+    if request.param == "ipc":
+        from channels.layers.ipc import IPCChannelLayer
+
+        options = {"prefix": f"test-{uuid.uuid4().hex}"}
+        yield LayerBackend(IPCChannelLayer, options, multiprocess=True)
+        cleaner = IPCChannelLayer(**options)
+        cleaner.flush()
+        cleaner.close()
+        assert cleaner.store.files() == [], "flush() left files behind"
         return
     from channels.layers.redis import RedisChannelLayer
 

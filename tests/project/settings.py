@@ -2,7 +2,8 @@
 
 The channel layer comes from the environment, so a test can start ``runworker`` on Redis:
 
-``CHANNELS_TEST_LAYER``         ``inmemory`` (default) or ``redis``
+``CHANNELS_TEST_LAYER``         ``inmemory`` (default), ``redis`` or ``ipc``
+``CHANNELS_TEST_IPC_PREFIX``    the IPC layer's store prefix (required with ``ipc``)
 ``CHANNELS_TEST_REDIS_PREFIX``  the Redis key prefix (required with ``redis``; unique per test)
 ``CHANNELS_TEST_CAPACITY``      channel capacity (default 100)
 ``REDIS_URL``                   default ``redis://127.0.0.1:6379``
@@ -79,6 +80,18 @@ if os.environ.get("CHANNELS_TEST_LAYER", "inmemory") == "redis":
             "CONFIG": {
                 "hosts": [os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379"],
                 "prefix": os.environ["CHANNELS_TEST_REDIS_PREFIX"],
+                "capacity": int(os.environ.get("CHANNELS_TEST_CAPACITY", "100")),
+            },
+            "ROUTING": _ROUTING,
+        }
+    }
+elif os.environ.get("CHANNELS_TEST_LAYER") == "ipc":
+    CHANNEL_LAYERS = {
+        "default": {
+            # The seeds' name for the IPC layer, kept working as an alias.
+            "BACKEND": "asgi_ipc.IPCChannelLayer",
+            "CONFIG": {
+                "prefix": os.environ["CHANNELS_TEST_IPC_PREFIX"],
                 "capacity": int(os.environ.get("CHANNELS_TEST_CAPACITY", "100")),
             },
             "ROUTING": _ROUTING,
