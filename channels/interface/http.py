@@ -112,15 +112,6 @@ class HttpConnection:
             message["body"] = body
             if more:
                 message["body_channel"] = await self.layer.anew_channel("http.request.body?")
-            if not self.bridge.replies.serves("http.request"):
-                logger.warning(
-                    "no worker is running for http.request; answered 503 to %s",
-                    self.scope["path"],
-                )
-                await self._respond_plain(
-                    503, "Service unavailable: no worker is running.", retry_after=5
-                )
-                return
             # A worker drops the request unrun once this has passed: by then the client has
             # had its 503 (or gave up), so running it would only spend a worker on nobody.
             message["deadline"] = time.time() + self.bridge.http_timeout
@@ -138,6 +129,17 @@ class HttpConnection:
             except ChannelLayerError as exc:
                 logger.error("could not send http.request: %s", exc)
                 await self._respond_plain(503, "Server unavailable: the channel layer failed.")
+                return
+            # No live worker: take the request back and say so now, rather than at the
+            # timeout. (Sent first, so a full channel is still refused, and counted, as such.)
+            if not self.bridge.replies.serves("http.request") and await self._retract():
+                logger.warning(
+                    "no worker is running for http.request; answered 503 to %s",
+                    self.scope["path"],
+                )
+                await self._respond_plain(
+                    503, "Service unavailable: no worker is running.", retry_after=5
+                )
                 return
             if more:
                 body_task = asyncio.create_task(self._stream_body(message["body_channel"]))
@@ -353,9 +355,12 @@ class HttpConnection:
             await self.send(event)
 
     def _log_access(self) -> None:
-        if self.status is None or not self.bridge.access_log:
+        if self.status is None:
             return
+        # Counted for the metrics whether or not the access log is on.
         self.bridge.activity.http_answered(self.status)
+        if not self.bridge.access_log:
+            return
         query = self.scope.get("query_string", b"")
         target = self.scope["path"] + ("?" + query.decode("latin-1") if query else "")
         access.info(

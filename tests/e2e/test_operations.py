@@ -233,7 +233,9 @@ async def test_metrics_of_a_worker_and_of_daphne_can_be_scraped(
 async def test_log_records_carry_channel_reply_channel_and_consumer(
     deployment: Callable[..., Deployment],
 ) -> None:
-    site = deployment(workers=1, settings={"LOGGING": logging_settings()})
+    site = deployment(
+        workers=1, settings={"LOGGING": logging_settings(), "CHANNELS_ACCESS_LOG": True}
+    )
     async with httpx.AsyncClient(base_url=site.http, timeout=DEADLINE) as client:
         assert (await client.get("/pid/")).status_code == 200
     await consumer_raises(site)
