@@ -18,6 +18,10 @@ Several ``hosts`` shard the layer by a consistent (jump) hash of the queue name
 A blocking receive over queues on several shards pops on all of them at once; a message
 that arrives while another one is being returned is kept in this process and returned by
 the next receive.
+
+On a Redis Cluster (detected from the server, or ``cluster=True``) the whole cluster is one
+:class:`~channels.layers.cluster.ClusterShard`: keys keep their names, multi-key commands
+are split by hash slot, and ``send_group`` goes through :mod:`channels.layers.cluster_groups`.
 """
 
 from __future__ import annotations
@@ -33,8 +37,9 @@ from typing import Any
 
 from ..concurrency import LoopThread
 from ..exceptions import ChannelLayerUnavailable
-from . import envelope
+from . import cluster_groups, envelope
 from .base import BaseChannelLayer, Message, Received
+from .cluster import CLUSTER_TRANSIENT, ClusterShard, LayerShard, by_slot, detect_cluster
 from .codec import decode_message
 from .names import check_channel_name, check_group_name, check_receive_names, queue_name
 from .patience import backoff
@@ -43,7 +48,8 @@ from .shards import POP_SLICE, HostSpec, Shard, redis, shard_index
 
 logger = logging.getLogger("channels.layers.redis")
 
-_UNREACHABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+DEFAULT_HOST = "redis://127.0.0.1:6379"
+_UNREACHABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, *CLUSTER_TRANSIENT)
 
 
 def _pop_timeout(deadline: float) -> float:
@@ -71,6 +77,9 @@ class RedisChannelLayer(BaseChannelLayer):
         each name in ``services`` is a monitored master and one shard.
     ``connection_kwargs``
         Passed to every redis-py connection (``password``, ``ssl_*``, ``socket_timeout``...).
+    ``cluster``
+        True for a Redis Cluster (``hosts`` are some of its nodes; the rest are discovered),
+        False for independent servers; by default the first host is asked (``INFO``).
     """
 
     def __init__(
@@ -83,6 +92,7 @@ class RedisChannelLayer(BaseChannelLayer):
         services: Sequence[str] | None = None,
         sentinel_kwargs: dict[str, Any] | None = None,
         connection_kwargs: dict[str, Any] | None = None,
+        cluster: bool | None = None,
         **options: Any,
     ) -> None:
         super().__init__(**options)
@@ -90,7 +100,12 @@ class RedisChannelLayer(BaseChannelLayer):
             raise TypeError(f"prefix must be a str, got {prefix!r}")
         self.prefix = prefix
         connection_kwargs = {**(connection_kwargs or {}), "decode_responses": False}
+        self._connection_kwargs = connection_kwargs
+        self.shards: list[LayerShard]
+        self._hosts: list[HostSpec] = []
         if sentinels:
+            if cluster:
+                raise ValueError("Sentinel and cluster mode exclude each other: drop one")
             if hosts:
                 raise ValueError("give either hosts or sentinels (with services), not both")
             if not services or isinstance(services, str):
@@ -107,12 +122,15 @@ class RedisChannelLayer(BaseChannelLayer):
                 for service in services
             ]
         else:
-            if isinstance(hosts, str):
-                hosts = [hosts]
-            self.shards = [
-                Shard(host, connection_kwargs=connection_kwargs)
-                for host in (hosts or ["redis://127.0.0.1:6379"])
-            ]
+            hosts = [hosts] if isinstance(hosts, str) else list(hosts or [DEFAULT_HOST])
+            if cluster is None:
+                cluster = detect_cluster(hosts[0], connection_kwargs)
+            self.shards = (
+                [ClusterShard(hosts, connection_kwargs=connection_kwargs)]
+                if cluster
+                else [Shard(host, connection_kwargs=connection_kwargs) for host in hosts]
+            )
+            self._hosts = hosts
         self._encryptor = (
             envelope.Encryptor(symmetric_encryption_keys) if symmetric_encryption_keys else None
         )
@@ -126,7 +144,7 @@ class RedisChannelLayer(BaseChannelLayer):
 
     # -- shared pure parts ------------------------------------------------------------------
 
-    def _shard(self, name: str) -> Shard:
+    def _shard(self, name: str) -> LayerShard:
         return self.shards[shard_index(name, len(self.shards))]
 
     def _group_key(self, group: str) -> str:
@@ -136,7 +154,7 @@ class RedisChannelLayer(BaseChannelLayer):
     def _body(self, data: bytes) -> bytes:
         return self._encryptor.encrypt(data) if self._encryptor else data
 
-    def _send_call(self, channel: str, message: Message) -> tuple[Shard, str, list[Any]]:
+    def _send_call(self, channel: str, message: Message) -> tuple[LayerShard, str, list[Any]]:
         body = self._body(self.encode(channel, message))
         queue = queue_name(channel)
         now = time.time()
@@ -162,7 +180,7 @@ class RedisChannelLayer(BaseChannelLayer):
         self.count("group_messages_sent", sent)
         self.report_group_skips(group, skipped)
 
-    def _membership(self, channel: str) -> tuple[Shard, str]:
+    def _membership(self, channel: str) -> tuple[LayerShard, str]:
         queue = queue_name(check_channel_name(channel))
         return self._shard(queue), f"{time.time()} {self.capacities.of(queue)}"
 
@@ -175,23 +193,52 @@ class RedisChannelLayer(BaseChannelLayer):
             if float(value.split(b" ")[0]) > cutoff
         ]
 
-    def _by_shard(self, queues: list[str]) -> list[tuple[Shard, list[str]]]:
+    @property
+    def cluster(self) -> ClusterShard | None:
+        """The cluster this layer runs on, or None (one server, shards or Sentinel)."""
+        shard = self.shards[0]
+        return shard if isinstance(shard, ClusterShard) else None
+
+    def _by_shard(self, queues: list[str]) -> list[tuple[LayerShard, list[str]]]:
+        cluster = self.cluster
+        if cluster is not None:
+            # A multi-key pop must stay in one hash slot.
+            return [(cluster, keys) for keys in by_slot([self.prefix + q for q in queues])]
         keys: dict[int, list[str]] = {}
         for queue in queues:
             keys.setdefault(shard_index(queue, len(self.shards)), []).append(self.prefix + queue)
         return [(self.shards[index], shard_keys) for index, shard_keys in keys.items()]
 
     @contextlib.contextmanager
-    def _reaching(self, shard: Shard) -> Iterator[None]:
+    def _reaching(self, shard: LayerShard) -> Iterator[None]:
         try:
             yield
+        except redis.exceptions.MovedError as exc:
+            if self.cluster is not None:
+                raise
+            # Cluster detection could not ask the server when the layer was made.
+            self._become_cluster()
+            raise ChannelLayerUnavailable(
+                f"Redis ({shard.description}) is a cluster node ({exc}); the layer has switched "
+                'to cluster mode, so retry. Set "cluster": True in the layer\'s CONFIG to start '
+                "in it."
+            ) from exc
         except _UNREACHABLE as exc:
             raise ChannelLayerUnavailable(
                 f"cannot reach Redis ({shard.description}): {exc}; check that it is running "
                 "and that the layer's hosts point at it"
             ) from exc
 
-    def _outage(self, shard: Shard, exc: Exception) -> float:
+    def _become_cluster(self) -> None:
+        logger.warning("Redis at %s answered MOVED: switching to cluster mode", self._hosts[0])
+        old, self.shards = (
+            self.shards,
+            [ClusterShard(self._hosts, connection_kwargs=self._connection_kwargs)],
+        )
+        for shard in old:
+            shard.close()
+
+    def _outage(self, shard: LayerShard, exc: Exception) -> float:
         """Note a failed blocking pop; returns how long to wait before the next try."""
         failures = self._outages[id(shard)] = self._outages.get(id(shard), 0) + 1
         if failures == 1:
@@ -201,7 +248,7 @@ class RedisChannelLayer(BaseChannelLayer):
         # Reconnection attempts during an outage: 0.1 s, doubling, at most 2 s apart.
         return backoff(failures - 1, first=0.1, longest=2.0)
 
-    def _recovered(self, shard: Shard) -> None:
+    def _recovered(self, shard: LayerShard) -> None:
         if self._outages.pop(id(shard), 0):
             logger.warning("Redis (%s) reachable again", shard.description)
 
@@ -239,7 +286,8 @@ class RedisChannelLayer(BaseChannelLayer):
             return found
         by_shard = self._by_shard(queues)
         if not block:
-            for shard, keys in by_shard:
+            # Shards (cluster slots) in random order too, or the first would starve the rest.
+            for shard, keys in shuffled(by_shard):
                 with self._reaching(shard):
                     reply = shard.run("pop", shuffled(keys), [time.time()])
                 found = self._popped.accept_script_pop(reply)
@@ -273,7 +321,8 @@ class RedisChannelLayer(BaseChannelLayer):
             return found
         by_shard = self._by_shard(queues)
         if not block:
-            for shard, keys in by_shard:
+            # Shards (cluster slots) in random order too, or the first would starve the rest.
+            for shard, keys in shuffled(by_shard):
                 found = self._popped.accept_script_pop(await self._pop_now(shard, keys))
                 if found is not None:
                     return found
@@ -305,7 +354,7 @@ class RedisChannelLayer(BaseChannelLayer):
             for ident, task in pops.items():
                 self._orphans.orphan(ident, task)
 
-    async def _pop_now(self, shard: Shard, keys: list[str]) -> list[Any] | None:
+    async def _pop_now(self, shard: LayerShard, keys: list[str]) -> list[Any] | None:
         """Run the non-blocking ``pop`` script; if this receive is cancelled meanwhile, what
         the script popped is kept in the buffer."""
         task = asyncio.ensure_future(shard.arun("pop", shuffled(keys), [time.time()]))
@@ -317,7 +366,7 @@ class RedisChannelLayer(BaseChannelLayer):
             task.add_done_callback(self._popped.deposit_script_pop)
             raise
 
-    async def _blpop(self, shard: Shard, keys: list[str], deadline: float) -> Popped:
+    async def _blpop(self, shard: LayerShard, keys: list[str], deadline: float) -> Popped:
         """One blocking pop (see :func:`~channels.layers.popped.blocking_pop`), or None on
         timeout or after a backoff pause during an outage."""
         try:
@@ -359,6 +408,12 @@ class RedisChannelLayer(BaseChannelLayer):
 
     def send_group(self, group: str, message: Message) -> None:
         args, key, results = self._group_send_args(group, message), self._group_key(group), []
+        cluster = self.cluster
+        if cluster is not None:
+            with self._reaching(cluster):
+                results.append(cluster_groups.send_group(cluster, key, args))
+            self._group_sent(group, results)
+            return
         for shard in self.shards:
             with self._reaching(shard):
                 results.append(shard.run("group_send", [key], args))
@@ -366,8 +421,14 @@ class RedisChannelLayer(BaseChannelLayer):
 
     async def asend_group(self, group: str, message: Message) -> None:
         args, key = self._group_send_args(group, message), self._group_key(group)
+        cluster = self.cluster
+        if cluster is not None:
+            with self._reaching(cluster):
+                result = await cluster_groups.asend_group(cluster, key, args)
+            self._group_sent(group, [result])
+            return
 
-        async def one(shard: Shard) -> list[Any]:
+        async def one(shard: LayerShard) -> list[Any]:
             with self._reaching(shard):
                 result: list[Any] = await shard.arun("group_send", [key], args)
             return result

@@ -19,11 +19,14 @@ from typing import Any
 try:
     import redis as redis  # re-exported for the layer
     import redis.asyncio
+    import redis.asyncio.cluster
     import redis.asyncio.retry
     import redis.asyncio.sentinel
+    import redis.cluster
+    import redis.crc
     import redis.sentinel
-    from redis.backoff import NoBackoff
-    from redis.retry import Retry
+    from redis.backoff import NoBackoff as NoBackoff
+    from redis.retry import Retry as Retry
 except ImportError:  # pragma: no cover - depends on the environment
     raise ImportError(
         "the Redis channel layer needs redis-py: pip install 'channels[redis]'"
@@ -48,7 +51,7 @@ def _load_scripts() -> dict[str, str]:
     common = (folder / "common.lua").read_text(encoding="utf-8")
     return {
         name: common + "\n" + (folder / f"{name}.lua").read_text(encoding="utf-8")
-        for name in ("send", "group_send", "pop")
+        for name in ("send", "group_send", "pop", "group_members", "group_push")
     }
 
 
