@@ -42,7 +42,7 @@ from .base import BaseChannelLayer, Message, Received
 from .cluster import CLUSTER_TRANSIENT, ClusterShard, LayerShard, by_slot, detect_cluster
 from .codec import decode_message
 from .names import check_channel_name, check_group_name, check_receive_names, queue_name
-from .patience import backoff
+from .outages import Outages
 from .popped import OrphanedPops, Popped, PoppedMessages, blocking_pop, shuffled
 from .shards import POP_SLICE, HostSpec, Shard, redis, shard_index
 
@@ -138,7 +138,7 @@ class RedisChannelLayer(BaseChannelLayer):
         # Messages popped but not yet returned, and pops that outlived their receive.
         self._popped = PoppedMessages(self.prefix, self._decoded, self.count)
         self._orphans = OrphanedPops(self._popped)
-        self._outages: dict[int, int] = {}
+        self._outages = Outages()
         # Sync receives that block on several shards at once use the async implementation.
         self._portal = LoopThread("channels-redis-receive")
 
@@ -238,20 +238,6 @@ class RedisChannelLayer(BaseChannelLayer):
         for shard in old:
             shard.close()
 
-    def _outage(self, shard: LayerShard, exc: Exception) -> float:
-        """Note a failed blocking pop; returns how long to wait before the next try."""
-        failures = self._outages[id(shard)] = self._outages.get(id(shard), 0) + 1
-        if failures == 1:
-            logger.warning(
-                "Redis (%s) unreachable, retrying with backoff: %s", shard.description, exc
-            )
-        # Reconnection attempts during an outage: 0.1 s, doubling, at most 2 s apart.
-        return backoff(failures - 1, first=0.1, longest=2.0)
-
-    def _recovered(self, shard: LayerShard) -> None:
-        if self._outages.pop(id(shard), 0):
-            logger.warning("Redis (%s) reachable again", shard.description)
-
     # -- decoding what was popped ------------------------------------------------------------
 
     def _decoded(self, channel: str, body: bytes) -> Received | None:
@@ -303,9 +289,10 @@ class RedisChannelLayer(BaseChannelLayer):
             try:
                 reply = shard.blocking_client.blpop(shuffled(keys), timeout=_pop_timeout(deadline))
             except _UNREACHABLE as exc:
-                time.sleep(min(self._outage(shard, exc), max(0.0, deadline - time.monotonic())))
+                pause = self._outages.failed(shard.description, tuple(keys), exc)
+                time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
                 continue
-            self._recovered(shard)
+            self._outages.succeeded(shard.description, tuple(keys))
             if reply is not None:
                 found = self._popped.accept(*reply)
                 if found is not None:
@@ -372,10 +359,10 @@ class RedisChannelLayer(BaseChannelLayer):
         try:
             popped = await blocking_pop(shard, keys, _pop_timeout(deadline))
         except _UNREACHABLE as exc:
-            pause = self._outage(shard, exc)
+            pause = self._outages.failed(shard.description, tuple(keys), exc)
             await asyncio.sleep(min(pause, max(0.0, deadline - time.monotonic())))
             return None
-        self._recovered(shard)
+        self._outages.succeeded(shard.description, tuple(keys))
         return popped
 
     # -- groups -----------------------------------------------------------------------------

@@ -47,6 +47,8 @@ class ClusterNode(RedisServer):
             "--cluster-config-file", str(self.directory / "nodes.conf"),
             "--cluster-node-timeout", str(NODE_TIMEOUT_MS),
             "--cluster-port", str(self.bus_port),
+            # Replicas sync at once (the default waits 5 s for more replicas to come).
+            "--repl-diskless-sync-delay", "0",
         ]  # fmt: skip
 
     def kill(self) -> None:
@@ -72,6 +74,16 @@ def cluster_info(node: RedisServer) -> dict[str, str]:
     return dict(line.split(":", 1) for line in text.split() if ":" in line)
 
 
+def _replication(node: RedisServer) -> dict[str, object]:
+    client = node.client()
+    try:
+        return dict(client.info("replication"))
+    except (redis.ConnectionError, redis.TimeoutError, OSError):
+        return {}
+    finally:
+        client.close()
+
+
 class LocalCluster:
     """``primaries`` primaries, each with ``replicas_each`` replicas, on loopback."""
 
@@ -81,8 +93,8 @@ class LocalCluster:
 
     @property
     def url(self) -> str:
-        """One node's URL: the layer discovers the rest."""
-        return self.nodes[0].url
+        """A live node's URL: the layer discovers the rest."""
+        return (self.live_nodes() or self.nodes)[0].url
 
     def start(self) -> LocalCluster:
         """Start the nodes, create the cluster, and wait until every node reports it ok."""
@@ -99,6 +111,7 @@ class LocalCluster:
             if done.returncode != 0:
                 raise RuntimeError(f"redis-cli --cluster create failed: {done.stdout[-2000:]!r}")
             self.wait_until_ok(self.nodes)
+            self.wait_until_replicas_synced()
         except BaseException:
             self.stop()
             raise
@@ -118,13 +131,25 @@ class LocalCluster:
             time.sleep(0.05)
         raise RuntimeError(f"the cluster did not report ok within {deadline} s: {infos!r}")
 
+    def wait_until_replicas_synced(self, deadline: float = CLUSTER_DEADLINE) -> None:
+        """Wait until every replica has its primary's data (a replica that never synced
+        cannot take over)."""
+        until = time.monotonic() + deadline
+        replicas = [node for node in self.live_nodes() if node not in self.primaries()]
+        while time.monotonic() < until:
+            links = [_replication(node).get("master_link_status") for node in replicas]
+            if all(link == "up" for link in links):
+                return
+            time.sleep(0.05)  # nothing to wait on but the sync itself
+        raise RuntimeError(f"replicas did not sync within {deadline} s: {links!r}")
+
     def primaries(self) -> list[ClusterNode]:
         """The nodes that are primaries right now (asked of a live node)."""
         by_port = {node.port: node for node in self.nodes if node.process is not None}
         for node in by_port.values():
             client = node.client()
             try:
-                nodes = client.cluster_nodes()  # redis-py parses it: {"host:port": {...}}
+                nodes = client.execute_command("CLUSTER NODES")  # parsed: {"host:port": {...}}
             except redis.RedisError:
                 continue
             finally:
