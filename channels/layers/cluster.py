@@ -31,7 +31,9 @@ from .shards import (
     Shard,
     _AsyncClients,
     _host_kwargs,
+    arun_script,
     redis,
+    run_script,
 )
 
 logger = logging.getLogger("channels.layers.redis")
@@ -181,24 +183,13 @@ class ClusterShard:
     # -- scripts ----------------------------------------------------------------------------
 
     def run(self, script: str, keys: list[str], args: list[Any]) -> Any:
-        """Run a script on the node of its keys' slot (EVALSHA; on NOSCRIPT, which ran
-        nothing, load it on every primary and run it again)."""
-        command = ("EVALSHA", SHAS[script], len(keys), *keys, *args)
-        try:
-            return self.client.execute_command(*command)
-        except redis.exceptions.NoScriptError:
-            self.client.script_load(SCRIPTS[script])
-            return self.client.execute_command(*command)
+        """Run a script on the node of its keys' slot (see
+        :func:`~channels.layers.shards.run_script`; a script load goes to every primary)."""
+        return run_script(self.client, script, keys, args)
 
     async def arun(self, script: str, keys: list[str], args: list[Any]) -> Any:
         """Async :meth:`run`, on the running loop's client."""
-        client = self.for_loop().plain
-        command = ("EVALSHA", SHAS[script], len(keys), *keys, *args)
-        try:
-            return await client.execute_command(*command)
-        except redis.exceptions.NoScriptError:
-            await client.script_load(SCRIPTS[script])
-            return await client.execute_command(*command)
+        return await arun_script(self.for_loop().plain, script, keys, args)
 
     def run_many(self, calls: Sequence[ScriptCall]) -> list[Any]:
         """Run scripts in one pipeline: redis-py sends each node its share at once, so the
@@ -245,10 +236,11 @@ class ClusterShard:
     # -- closing ----------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Close the sync clients' connections; async clients of loops that are gone are
-        dropped."""
+        """Close the sync clients' connections (they reconnect if used again, as a
+        :class:`~channels.layers.shards.Shard` does); async clients of loops that are gone
+        are dropped."""
         for client in (self.client, self.blocking_client):
-            client.close()
+            client.disconnect_connection_pools()
 
     async def aclose_loop_clients(self) -> None:
         """Close the running loop's async clients."""

@@ -186,26 +186,12 @@ class Shard:
         return clients
 
     def run(self, script: str, keys: list[str], args: list[Any]) -> Any:
-        """Run one of :data:`SCRIPTS`: one EVALSHA round trip, straight to the connection
-        (redis-py's Script wrapper costs more than the call on the hot path). A Redis that
-        lost its scripts (a restart, SCRIPT FLUSH) gets it loaded again; EVALSHA failing with
-        NOSCRIPT ran nothing, so the retry cannot run it twice."""
-        command = ("EVALSHA", SHAS[script], len(keys), *keys, *args)
-        try:
-            return self.client.execute_command(*command)
-        except redis.exceptions.NoScriptError:
-            self.client.script_load(SCRIPTS[script])
-            return self.client.execute_command(*command)
+        """Run one of :data:`SCRIPTS`: see :func:`run_script`."""
+        return run_script(self.client, script, keys, args)
 
     async def arun(self, script: str, keys: list[str], args: list[Any]) -> Any:
         """Async :meth:`run`, on the running loop's client."""
-        client = self.for_loop().plain
-        command = ("EVALSHA", SHAS[script], len(keys), *keys, *args)
-        try:
-            return await client.execute_command(*command)
-        except redis.exceptions.NoScriptError:
-            await client.script_load(SCRIPTS[script])
-            return await client.execute_command(*command)
+        return await arun_script(self.for_loop().plain, script, keys, args)
 
     def close(self) -> None:
         """Disconnect the sync pools; async clients of loops that are gone are dropped."""
@@ -224,6 +210,29 @@ class Shard:
             for sentinel in clients.sentinels:
                 for client in sentinel.sentinels:
                     await client.aclose()
+
+
+def run_script(client: Any, script: str, keys: list[str], args: list[Any]) -> Any:
+    """Run one of :data:`SCRIPTS` on ``client``: one EVALSHA round trip, straight to the
+    connection (redis-py's Script wrapper costs more than the call on the hot path). A Redis
+    that lost its scripts (a restart, SCRIPT FLUSH, a replica promoted) gets it loaded again;
+    EVALSHA failing with NOSCRIPT ran nothing, so the retry cannot run it twice."""
+    command = ("EVALSHA", SHAS[script], len(keys), *keys, *args)
+    try:
+        return client.execute_command(*command)
+    except redis.exceptions.NoScriptError:
+        client.script_load(SCRIPTS[script])
+        return client.execute_command(*command)
+
+
+async def arun_script(client: Any, script: str, keys: list[str], args: list[Any]) -> Any:
+    """Async :func:`run_script`."""
+    command = ("EVALSHA", SHAS[script], len(keys), *keys, *args)
+    try:
+        return await client.execute_command(*command)
+    except redis.exceptions.NoScriptError:
+        await client.script_load(SCRIPTS[script])
+        return await client.execute_command(*command)
 
 
 def shard_index(name: str, count: int) -> int:

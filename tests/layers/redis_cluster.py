@@ -14,7 +14,6 @@ import subprocess
 import time
 from types import TracebackType
 
-import pytest
 import redis
 import redis.cluster
 
@@ -186,6 +185,8 @@ class LocalCluster:
 def start_or_skip(primaries: int = 3, replicas_each: int = 1) -> LocalCluster:
     """A started :class:`LocalCluster`; the test is skipped when ``redis-server`` or
     ``redis-cli`` is missing, and fails instead under CI."""
+    import pytest
+
     from tests.conftest import running_under_ci
 
     missing = [name for name in ("redis-server", "redis-cli") if shutil.which(name) is None]
