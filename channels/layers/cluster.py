@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -130,13 +131,33 @@ class ClusterShard:
         self._url, self._nodes, extra = _startup(hosts)
         self._options.update(extra)
         self.description = "Redis Cluster via " + ", ".join(_host_kwargs(host)[2] for host in hosts)
-        self.client = self._sync_client(self._options.get("socket_timeout", 5.0))
-        self.blocking_client = self._sync_client(
-            max(BLOCKING_SOCKET_TIMEOUT, self._options.get("socket_timeout") or 0)
-        )
+        # redis-py's sync cluster client asks the cluster for its layout when it is made:
+        # make it at first use, so that a layer can be built while Redis is unreachable.
+        self._sync: dict[str, Any] = {}
+        self._sync_lock = threading.Lock()
         self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _AsyncClients] = (
             weakref.WeakKeyDictionary()
         )
+
+    @property
+    def client(self) -> Any:
+        """The sync cluster client for ordinary commands."""
+        return self._sync.get("plain") or self._made(
+            "plain", self._options.get("socket_timeout", 5.0)
+        )
+
+    @property
+    def blocking_client(self) -> Any:
+        """The sync cluster client for blocking pops."""
+        return self._sync.get("blocking") or self._made(
+            "blocking", max(BLOCKING_SOCKET_TIMEOUT, self._options.get("socket_timeout") or 0)
+        )
+
+    def _made(self, kind: str, socket_timeout: float) -> Any:
+        with self._sync_lock:
+            if kind not in self._sync:
+                self._sync[kind] = self._sync_client(socket_timeout)
+            return self._sync[kind]
 
     def _sync_client(self, socket_timeout: float) -> Any:
         options: dict[str, Any] = {
@@ -239,7 +260,7 @@ class ClusterShard:
         """Close the sync clients' connections (they reconnect if used again, as a
         :class:`~channels.layers.shards.Shard` does); async clients of loops that are gone
         are dropped."""
-        for client in (self.client, self.blocking_client):
+        for client in list(self._sync.values()):
             client.disconnect_connection_pools()
 
     async def aclose_loop_clients(self) -> None:

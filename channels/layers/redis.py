@@ -31,6 +31,7 @@ import contextlib
 import functools
 import logging
 import math
+import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
@@ -101,7 +102,9 @@ class RedisChannelLayer(BaseChannelLayer):
         self.prefix = prefix
         connection_kwargs = {**(connection_kwargs or {}), "decode_responses": False}
         self._connection_kwargs = connection_kwargs
-        self.shards: list[LayerShard]
+        # Made at first use when cluster mode is to be detected (that asks the server).
+        self._shards: list[LayerShard] | None = None
+        self._shards_lock = threading.Lock()
         self._hosts: list[HostSpec] = []
         if sentinels:
             if cluster:
@@ -112,7 +115,7 @@ class RedisChannelLayer(BaseChannelLayer):
                 raise ValueError(
                     f"sentinels need services, a list of monitored master names; got {services!r}"
                 )
-            self.shards = [
+            self._shards = [
                 Shard(
                     sentinels=sentinels,
                     service=service,
@@ -122,15 +125,9 @@ class RedisChannelLayer(BaseChannelLayer):
                 for service in services
             ]
         else:
-            hosts = [hosts] if isinstance(hosts, str) else list(hosts or [DEFAULT_HOST])
-            if cluster is None:
-                cluster = detect_cluster(hosts[0], connection_kwargs)
-            self.shards = (
-                [ClusterShard(hosts, connection_kwargs=connection_kwargs)]
-                if cluster
-                else [Shard(host, connection_kwargs=connection_kwargs) for host in hosts]
-            )
-            self._hosts = hosts
+            self._hosts = [hosts] if isinstance(hosts, str) else list(hosts or [DEFAULT_HOST])
+            if cluster is not None:
+                self._shards = self._make_shards(cluster)
         self._encryptor = (
             envelope.Encryptor(symmetric_encryption_keys) if symmetric_encryption_keys else None
         )
@@ -141,6 +138,25 @@ class RedisChannelLayer(BaseChannelLayer):
         self._outages = Outages()
         # Sync receives that block on several shards at once use the async implementation.
         self._portal = LoopThread("channels-redis-receive")
+
+    @property
+    def shards(self) -> list[LayerShard]:
+        """The servers (or the one cluster) this layer talks to."""
+        shards = self._shards
+        if shards is None:
+            with self._shards_lock:
+                if self._shards is None:
+                    # Once per layer, and possibly on an event loop: one INFO round trip.
+                    self._shards = self._make_shards(
+                        detect_cluster(self._hosts[0], self._connection_kwargs)
+                    )
+                shards = self._shards
+        return shards
+
+    def _make_shards(self, cluster: bool | None) -> list[LayerShard]:
+        if cluster:
+            return [ClusterShard(self._hosts, connection_kwargs=self._connection_kwargs)]
+        return [Shard(host, connection_kwargs=self._connection_kwargs) for host in self._hosts]
 
     # -- shared pure parts ------------------------------------------------------------------
 
@@ -231,10 +247,7 @@ class RedisChannelLayer(BaseChannelLayer):
 
     def _become_cluster(self) -> None:
         logger.warning("Redis at %s answered MOVED: switching to cluster mode", self._hosts[0])
-        old, self.shards = (
-            self.shards,
-            [ClusterShard(self._hosts, connection_kwargs=self._connection_kwargs)],
-        )
+        old, self._shards = self.shards, self._make_shards(True)
         for shard in old:
             shard.close()
 
@@ -496,7 +509,7 @@ class RedisChannelLayer(BaseChannelLayer):
 
     def close(self) -> None:
         self._portal.close(self._close_loop_clients, timeout=POP_SLICE + 1)
-        for shard in self.shards:
+        for shard in self._shards or []:
             shard.close()
 
     async def _close_loop_clients(self) -> None:
@@ -506,7 +519,7 @@ class RedisChannelLayer(BaseChannelLayer):
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        for shard in self.shards:
+        for shard in self._shards or []:
             await shard.aclose_loop_clients()
 
     async def aclose(self) -> None:
@@ -514,7 +527,10 @@ class RedisChannelLayer(BaseChannelLayer):
         self.close()
 
     def __repr__(self) -> str:
-        hosts = ", ".join(shard.description for shard in self.shards)
+        if self._shards is None:  # not connected yet: do not connect to say what it is
+            hosts = ", ".join(repr(host) for host in self._hosts)
+        else:
+            hosts = ", ".join(shard.description for shard in self._shards)
         return f"<RedisChannelLayer prefix={self.prefix!r} hosts=[{hosts}]>"
 
 
