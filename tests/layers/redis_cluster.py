@@ -12,7 +12,9 @@ import shutil
 import signal
 import subprocess
 import time
+from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import redis
 import redis.cluster
@@ -31,17 +33,94 @@ def redis_cli_binary() -> str | None:
     return shutil.which("redis-cli")
 
 
-class ClusterNode(RedisServer):
-    """One ``redis-server`` started in cluster mode."""
+def make_certificates(directory: Path) -> Path:
+    """A throwaway CA and a server certificate for 127.0.0.1 (``openssl``) in ``directory``;
+    returns the directory (``ca.crt``, ``server.crt``, ``server.key``)."""
+    openssl = shutil.which("openssl") or "openssl"
 
-    def __init__(self) -> None:
+    def run(*args: str) -> None:
+        subprocess.run([openssl, *args], cwd=directory, capture_output=True, check=True)
+
+    (directory / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
+    run(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=channels-test-ca",
+    )
+    run(
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    )
+    run("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+        "-CAcreateserial", "-out", "server.crt", "-days", "1", "-extfile", "san.ext")  # fmt: skip
+    return directory
+
+
+class ClusterNode(RedisServer):
+    """One ``redis-server`` started in cluster mode; with ``tls``, TLS only (clients, cluster
+    bus and replication), with the certificates of :func:`make_certificates` there."""
+
+    def __init__(self, tls: Path | None = None) -> None:
         super().__init__()
         # The bus port defaults to the port + 10000, which may be taken or past 65535.
         self.bus_port = free_port()
+        self.tls = tls
+        #: (username, password) once the cluster requires them.
+        self.credentials: tuple[str, str] | None = None
+
+    @property
+    def url(self) -> str:
+        """``redis://127.0.0.1:<port>``, or ``rediss://`` trusting the test CA."""
+        if self.tls is None:
+            return super().url
+        return f"rediss://127.0.0.1:{self.port}?ssl_ca_certs={self.tls / 'ca.crt'}"
+
+    def client_kwargs(self) -> dict[str, object]:
+        """redis-py connection arguments for this node (TLS, credentials)."""
+        kwargs: dict[str, object] = {}
+        if self.tls is not None:
+            kwargs.update(ssl=True, ssl_ca_certs=str(self.tls / "ca.crt"))
+        if self.credentials is not None:
+            kwargs.update(username=self.credentials[0], password=self.credentials[1])
+        return kwargs
+
+    def client(self, **kwargs: object) -> redis.Redis:
+        return super().client(**{**self.client_kwargs(), **kwargs})
 
     def _command(self) -> list[str]:
+        tls = []
+        if self.tls is not None:
+            tls = [
+                "--port", "0",
+                "--tls-port", str(self.port),
+                "--tls-cert-file", str(self.tls / "server.crt"),
+                "--tls-key-file", str(self.tls / "server.key"),
+                "--tls-ca-cert-file", str(self.tls / "ca.crt"),
+                "--tls-auth-clients", "no",
+                "--tls-cluster", "yes",
+                "--tls-replication", "yes",
+            ]  # fmt: skip
         return [
             *super()._command(),
+            *tls,
             "--cluster-enabled", "yes",
             "--cluster-config-file", str(self.directory / "nodes.conf"),
             "--cluster-node-timeout", str(NODE_TIMEOUT_MS),
@@ -86,14 +165,46 @@ def _replication(node: RedisServer) -> dict[str, object]:
 class LocalCluster:
     """``primaries`` primaries, each with ``replicas_each`` replicas, on loopback."""
 
-    def __init__(self, primaries: int = 3, replicas_each: int = 1) -> None:
-        self.nodes = [ClusterNode() for _ in range(primaries * (1 + replicas_each))]
+    def __init__(self, primaries: int = 3, replicas_each: int = 1, tls: Path | None = None) -> None:
+        self.nodes = [ClusterNode(tls) for _ in range(primaries * (1 + replicas_each))]
         self.replicas_each = replicas_each
+        self.tls = tls
+        self.credentials: tuple[str, str] | None = None
 
     @property
     def url(self) -> str:
-        """A live node's URL: the layer discovers the rest."""
-        return (self.live_nodes() or self.nodes)[0].url
+        """A live node's URL (with the credentials, once required): the layer discovers the
+        rest."""
+        url = (self.live_nodes() or self.nodes)[0].url
+        if self.credentials is not None:
+            scheme, rest = url.split("://", 1)
+            url = f"{scheme}://{self.credentials[0]}:{self.credentials[1]}@{rest}"
+        return url
+
+    def cli_options(self) -> list[str]:
+        """``redis-cli`` options for reaching the nodes (TLS, credentials)."""
+        options = []
+        if self.tls is not None:
+            options += ["--tls", "--cacert", str(self.tls / "ca.crt")]
+        if self.credentials is not None:
+            options += ["--user", self.credentials[0], "--pass", self.credentials[1]]
+        return options
+
+    def require_user(self, username: str, password: str) -> None:
+        """Turn the default user off on every node; only ``username`` with ``password`` may
+        connect (an ACL user, as managed services hand out)."""
+        for node in self.nodes:
+            client = node.client()
+            try:
+                client.acl_setuser(
+                    username, enabled=True, passwords=[f"+{password}"], keys=["*"],
+                    channels=["*"], commands=["+@all"],
+                )  # fmt: skip
+                node.credentials = (username, password)
+                client.acl_setuser("default", enabled=False)
+            finally:
+                client.close()
+        self.credentials = (username, password)
 
     def start(self) -> LocalCluster:
         """Start the nodes, create the cluster, and wait until every node reports it ok."""
@@ -103,7 +214,7 @@ class LocalCluster:
             cli = redis_cli_binary()
             if cli is None:
                 raise RuntimeError("redis-cli is not on PATH (apt-get install redis-tools)")
-            create = [cli, "--cluster", "create"]
+            create = [cli, *self.cli_options(), "--cluster", "create"]
             create += [f"127.0.0.1:{node.port}" for node in self.nodes]
             create += ["--cluster-replicas", str(self.replicas_each), "--cluster-yes"]
             done = subprocess.run(create, capture_output=True, timeout=CLUSTER_DEADLINE)
@@ -182,7 +293,9 @@ class LocalCluster:
         self.stop()
 
 
-def start_or_skip(primaries: int = 3, replicas_each: int = 1) -> LocalCluster:
+def start_or_skip(
+    primaries: int = 3, replicas_each: int = 1, tls: Path | None = None
+) -> LocalCluster:
     """A started :class:`LocalCluster`; the test is skipped when ``redis-server`` or
     ``redis-cli`` is missing, and fails instead under CI."""
     import pytest
@@ -195,12 +308,14 @@ def start_or_skip(primaries: int = 3, replicas_each: int = 1) -> LocalCluster:
         if running_under_ci():
             pytest.fail(f"Redis Cluster is required under CI: {reason}", pytrace=False)
         pytest.skip(reason)
-    return LocalCluster(primaries, replicas_each).start()
+    return LocalCluster(primaries, replicas_each, tls).start()
 
 
 def cluster_client(cluster: LocalCluster) -> redis.cluster.RedisCluster:
     """A redis-py cluster client on ``cluster`` (close it when done)."""
-    return redis.cluster.RedisCluster.from_url(cluster.url, socket_timeout=10)
+    live = cluster.live_nodes()[0]
+    kwargs: dict[Any, Any] = {"host": "127.0.0.1", "port": live.port, **live.client_kwargs()}
+    return redis.cluster.RedisCluster(socket_timeout=10, **kwargs)
 
 
 def delete_cluster_keys_under(cluster: LocalCluster, prefix: str) -> list[bytes]:

@@ -26,6 +26,7 @@ from tests.layers.redis_cluster import (
     LocalCluster,
     cluster_client,
     delete_cluster_keys_under,
+    make_certificates,
     start_or_skip,
 )
 
@@ -264,6 +265,7 @@ def test_resharding_under_traffic_loses_nothing_acknowledged(
         reshard = subprocess.run(
             [
                 shutil.which("redis-cli") or "redis-cli",
+                *reshard_cluster.cli_options(),
                 "--cluster",
                 "reshard",
                 f"127.0.0.1:{source.port}",
@@ -301,3 +303,57 @@ def test_resharding_under_traffic_loses_nothing_acknowledged(
         assert len(acknowledged) > 400, (len(acknowledged), refused[:3])
     finally:
         client.close()
+
+
+# -- TLS and an ACL user (a cluster of its own, as managed services run them) -----------------
+
+
+@pytest.fixture(scope="module")
+def secure_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
+    """Three primaries that speak TLS only and let in one ACL user."""
+    certificates = make_certificates(tmp_path_factory.mktemp("tls"))
+    cluster = start_or_skip(primaries=3, replicas_each=0, tls=certificates)
+    cluster.require_user("channels", "s3cret-Token")
+    yield cluster
+    cluster.stop()
+
+
+def test_a_cluster_over_tls_with_an_acl_user_works_as_one_server_does(
+    secure_cluster: LocalCluster,
+) -> None:
+    prefix = f"test:{uuid.uuid4().hex}:"
+    url = secure_cluster.url
+    assert url.startswith("rediss://channels:s3cret-Token@")
+    layer = RedisChannelLayer(hosts=[url], prefix=prefix)
+
+    async def in_async() -> None:
+        await layer.agroup_add("secure", "secure.async")
+        await layer.asend_group("secure", {"n": 2})
+        assert await layer.areceive(["secure.async"], block=True, timeout=5) == (
+            "secure.async",
+            {"n": 2},
+        )
+        await layer.aclose()
+
+    try:
+        assert layer.cluster is not None  # detected over TLS, as the ACL user
+        names = channels_on_distinct_slots(30, "secure")
+        for name in names:
+            layer.send(name, {"n": 1})
+        assert [layer.receive([name]) for name in names] == [(name, {"n": 1}) for name in names]
+        asyncio.run(in_async())
+        layer.flush()
+        assert delete_cluster_keys_under(secure_cluster, prefix) == []
+    finally:
+        layer.close()
+
+
+def test_a_wrong_password_is_a_clear_error(secure_cluster: LocalCluster) -> None:
+    url = secure_cluster.url.replace("s3cret-Token", "wrong")
+    layer = RedisChannelLayer(hosts=[url], prefix="test:wrong:", cluster=True)
+    try:
+        with pytest.raises(ChannelLayerUnavailable, match="cannot reach Redis") as raised:
+            layer.send("anything", {"n": 1})
+        assert "password" in str(raised.value).lower()
+    finally:
+        layer.close()
