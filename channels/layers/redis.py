@@ -31,7 +31,6 @@ import contextlib
 import functools
 import logging
 import math
-import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
@@ -40,16 +39,16 @@ from ..concurrency import LoopThread
 from ..exceptions import ChannelLayerUnavailable
 from . import cluster_groups, envelope
 from .base import BaseChannelLayer, Message, Received
-from .cluster import CLUSTER_TRANSIENT, ClusterShard, LayerShard, by_slot, detect_cluster
+from .cluster import CLUSTER_TRANSIENT, ClusterShard, LayerShard, by_slot
 from .codec import decode_message
 from .names import check_channel_name, check_group_name, check_receive_names, queue_name
 from .outages import Outages
 from .popped import OrphanedPops, Popped, PoppedMessages, blocking_pop, shuffled
-from .shards import POP_SLICE, HostSpec, Shard, redis, shard_index
+from .shards import POP_SLICE, HostSpec, redis, shard_index
+from .topology import Topology
 
 logger = logging.getLogger("channels.layers.redis")
 
-DEFAULT_HOST = "redis://127.0.0.1:6379"
 _UNREACHABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, *CLUSTER_TRANSIENT)
 
 
@@ -100,34 +99,14 @@ class RedisChannelLayer(BaseChannelLayer):
         if not isinstance(prefix, str):
             raise TypeError(f"prefix must be a str, got {prefix!r}")
         self.prefix = prefix
-        connection_kwargs = {**(connection_kwargs or {}), "decode_responses": False}
-        self._connection_kwargs = connection_kwargs
-        # Made at first use when cluster mode is to be detected (that asks the server).
-        self._shards: list[LayerShard] | None = None
-        self._shards_lock = threading.Lock()
-        self._hosts: list[HostSpec] = []
-        if sentinels:
-            if cluster:
-                raise ValueError("Sentinel and cluster mode exclude each other: drop one")
-            if hosts:
-                raise ValueError("give either hosts or sentinels (with services), not both")
-            if not services or isinstance(services, str):
-                raise ValueError(
-                    f"sentinels need services, a list of monitored master names; got {services!r}"
-                )
-            self._shards = [
-                Shard(
-                    sentinels=sentinels,
-                    service=service,
-                    sentinel_kwargs=sentinel_kwargs,
-                    connection_kwargs=connection_kwargs,
-                )
-                for service in services
-            ]
-        else:
-            self._hosts = [hosts] if isinstance(hosts, str) else list(hosts or [DEFAULT_HOST])
-            if cluster is not None:
-                self._shards = self._make_shards(cluster)
+        self._topology = Topology(
+            hosts,
+            sentinels=sentinels,
+            services=services,
+            sentinel_kwargs=sentinel_kwargs,
+            connection_kwargs={**(connection_kwargs or {}), "decode_responses": False},
+            cluster=cluster,
+        )
         self._encryptor = (
             envelope.Encryptor(symmetric_encryption_keys) if symmetric_encryption_keys else None
         )
@@ -142,21 +121,12 @@ class RedisChannelLayer(BaseChannelLayer):
     @property
     def shards(self) -> list[LayerShard]:
         """The servers (or the one cluster) this layer talks to."""
-        shards = self._shards
-        if shards is None:
-            with self._shards_lock:
-                if self._shards is None:
-                    # Once per layer, and possibly on an event loop: one INFO round trip.
-                    self._shards = self._make_shards(
-                        detect_cluster(self._hosts[0], self._connection_kwargs)
-                    )
-                shards = self._shards
-        return shards
+        return self._topology.shards
 
-    def _make_shards(self, cluster: bool | None) -> list[LayerShard]:
-        if cluster:
-            return [ClusterShard(self._hosts, connection_kwargs=self._connection_kwargs)]
-        return [Shard(host, connection_kwargs=self._connection_kwargs) for host in self._hosts]
+    @property
+    def cluster(self) -> ClusterShard | None:
+        """The cluster this layer runs on, or None (one server, shards or Sentinel)."""
+        return self._topology.cluster
 
     # -- shared pure parts ------------------------------------------------------------------
 
@@ -209,12 +179,6 @@ class RedisChannelLayer(BaseChannelLayer):
             if float(value.split(b" ")[0]) > cutoff
         ]
 
-    @property
-    def cluster(self) -> ClusterShard | None:
-        """The cluster this layer runs on, or None (one server, shards or Sentinel)."""
-        shard = self.shards[0]
-        return shard if isinstance(shard, ClusterShard) else None
-
     def _by_shard(self, queues: list[str]) -> list[tuple[LayerShard, list[str]]]:
         cluster = self.cluster
         if cluster is not None:
@@ -230,26 +194,12 @@ class RedisChannelLayer(BaseChannelLayer):
         try:
             yield
         except redis.exceptions.MovedError as exc:
-            if self.cluster is not None:
-                raise
-            # Cluster detection could not ask the server when the layer was made.
-            self._become_cluster()
-            raise ChannelLayerUnavailable(
-                f"Redis ({shard.description}) is a cluster node ({exc}); the layer has switched "
-                'to cluster mode, so retry. Set "cluster": True in the layer\'s CONFIG to start '
-                "in it."
-            ) from exc
+            raise self._topology.moved(shard, exc) from exc
         except _UNREACHABLE as exc:
             raise ChannelLayerUnavailable(
                 f"cannot reach Redis ({shard.description}): {exc}; check that it is running "
                 "and that the layer's hosts point at it"
             ) from exc
-
-    def _become_cluster(self) -> None:
-        logger.warning("Redis at %s answered MOVED: switching to cluster mode", self._hosts[0])
-        old, self._shards = self.shards, self._make_shards(True)
-        for shard in old:
-            shard.close()
 
     # -- decoding what was popped ------------------------------------------------------------
 
@@ -301,6 +251,8 @@ class RedisChannelLayer(BaseChannelLayer):
         while time.monotonic() < deadline:
             try:
                 reply = shard.blocking_client.blpop(shuffled(keys), timeout=_pop_timeout(deadline))
+            except redis.exceptions.MovedError as exc:
+                raise self._topology.moved(shard, exc) from exc
             except _UNREACHABLE as exc:
                 pause = self._outages.failed(shard.description, tuple(keys), exc)
                 time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
@@ -371,6 +323,8 @@ class RedisChannelLayer(BaseChannelLayer):
         timeout or after a backoff pause during an outage."""
         try:
             popped = await blocking_pop(shard, keys, _pop_timeout(deadline))
+        except redis.exceptions.MovedError as exc:
+            raise self._topology.moved(shard, exc) from exc
         except _UNREACHABLE as exc:
             pause = self._outages.failed(shard.description, tuple(keys), exc)
             await asyncio.sleep(min(pause, max(0.0, deadline - time.monotonic())))
@@ -509,7 +463,7 @@ class RedisChannelLayer(BaseChannelLayer):
 
     def close(self) -> None:
         self._portal.close(self._close_loop_clients, timeout=POP_SLICE + 1)
-        for shard in self._shards or []:
+        for shard in self._topology.made:
             shard.close()
 
     async def _close_loop_clients(self) -> None:
@@ -519,7 +473,7 @@ class RedisChannelLayer(BaseChannelLayer):
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        for shard in self._shards or []:
+        for shard in self._topology.made:
             await shard.aclose_loop_clients()
 
     async def aclose(self) -> None:
@@ -527,10 +481,7 @@ class RedisChannelLayer(BaseChannelLayer):
         self.close()
 
     def __repr__(self) -> str:
-        if self._shards is None:  # not connected yet: do not connect to say what it is
-            hosts = ", ".join(repr(host) for host in self._hosts)
-        else:
-            hosts = ", ".join(shard.description for shard in self._shards)
+        hosts = self._topology.describe()
         return f"<RedisChannelLayer prefix={self.prefix!r} hosts=[{hosts}]>"
 
 
