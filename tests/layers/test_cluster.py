@@ -150,7 +150,18 @@ def test_members_on_one_process_prefix_get_one_stored_copy(
             await layer.agroup_add("crowd", f"daphne.response.one!{number}")
             await layer.agroup_add("crowd", f"daphne.response.two!{number}")
         await layer.agroup_add("crowd", "plain.member")
+        await layer.asend_group("crowd", {"text": "warm-up"})  # scripts loaded everywhere
+        await layer.aflush()
+        for number in range(300):
+            await layer.agroup_add("crowd", f"daphne.response.one!{number}")
+            await layer.agroup_add("crowd", f"daphne.response.two!{number}")
+        await layer.agroup_add("crowd", "plain.member")
+        before = script_calls(client)
         await layer.asend_group("crowd", {"text": "hi"})
+        # One script reads the members; then one push per slot holding a member's queue,
+        # never one per member.
+        queues = ("daphne.response.one!", "daphne.response.two!", "plain.member")
+        assert script_calls(client) - before == 1 + len({key_slot(prefix + q) for q in queues})
         stored = [
             client.llen(prefix + queue)
             for queue in ("daphne.response.one!", "daphne.response.two!", "plain.member")
@@ -166,6 +177,14 @@ def test_members_on_one_process_prefix_get_one_stored_copy(
         assert asyncio.run(scenario()) == [1, 1, 1]
     finally:
         layer.close()
+
+
+def script_calls(client: redis.cluster.RedisCluster) -> int:
+    """Script calls run so far, summed over the primaries."""
+    stats = client.info("commandstats", target_nodes=redis.cluster.RedisCluster.PRIMARIES)
+    return sum(
+        int(node_stats.get("cmdstat_evalsha", {}).get("calls", 0)) for node_stats in stats.values()
+    )
 
 
 def test_flush_empties_every_primary(
