@@ -1,8 +1,8 @@
 """The Redis layer on a Redis Cluster: what the contract suite does not cover.
 
 Detection of cluster mode, keys spread over every primary, ``send_group`` over members in all
-slots (one copy per process prefix), ``flush`` on every primary, and a resharding under
-traffic. The contract suite itself runs on the cluster through ``test_contract.py``.
+slots (one copy per process prefix), ``flush`` on every primary, TLS with an ACL user, and a
+resharding under traffic. The contract suite itself runs on the cluster through ``test_contract.py``.
 """
 
 from __future__ import annotations
@@ -204,23 +204,26 @@ def test_flush_empties_every_primary(
         layer.close()
 
 
-# -- resharding under traffic (a cluster of its own: slots move) ------------------------------
+# -- a cluster of its own, run as managed services run them (TLS only, one ACL user) ------
+# -- and where slots move between primaries ---------------------------------------------------
 
 
 @pytest.fixture(scope="module")
-def reshard_cluster() -> Iterator[LocalCluster]:
-    """Three primaries without replicas: slots move between them."""
-    cluster = start_or_skip(primaries=3, replicas_each=0)
+def secure_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
+    """Three primaries that speak TLS only and let in one ACL user."""
+    certificates = make_certificates(tmp_path_factory.mktemp("tls"))
+    cluster = start_or_skip(primaries=3, replicas_each=0, tls=certificates)
+    cluster.require_user("channels", "s3cret-Token")
     yield cluster
     cluster.stop()
 
 
 def test_resharding_under_traffic_loses_nothing_acknowledged(
-    reshard_cluster: LocalCluster,
+    secure_cluster: LocalCluster,
 ) -> None:
     prefix = f"test:{uuid.uuid4().hex}:"
-    client = cluster_client(reshard_cluster)
-    source, target = reshard_cluster.primaries()[:2]
+    client = cluster_client(secure_cluster)
+    source, target = secure_cluster.primaries()[:2]
     node_ids = {
         int(address.rsplit(":", 1)[1]): facts["node_id"]
         for address, facts in client.cluster_nodes().items()
@@ -236,7 +239,7 @@ def test_resharding_under_traffic_loses_nothing_acknowledged(
         for name in (f"moving.{n}" for n in range(50_000))
         if first <= key_slot(prefix + name) < first + moved
     ][:20]
-    options = {"hosts": [reshard_cluster.url], "prefix": prefix, "capacity": 100_000}
+    options = {"hosts": [secure_cluster.url], "prefix": prefix, "capacity": 100_000}
     sender, receiver = RedisChannelLayer(**options), RedisChannelLayer(**options)
     for name in channels[:10]:
         sender.group_add("moving", name)
@@ -284,7 +287,7 @@ def test_resharding_under_traffic_loses_nothing_acknowledged(
         reshard = subprocess.run(
             [
                 shutil.which("redis-cli") or "redis-cli",
-                *reshard_cluster.cli_options(),
+                *secure_cluster.cli_options(),
                 "--cluster",
                 "reshard",
                 f"127.0.0.1:{source.port}",
@@ -322,19 +325,6 @@ def test_resharding_under_traffic_loses_nothing_acknowledged(
         assert len(acknowledged) > 400, (len(acknowledged), refused[:3])
     finally:
         client.close()
-
-
-# -- TLS and an ACL user (a cluster of its own, as managed services run them) -----------------
-
-
-@pytest.fixture(scope="module")
-def secure_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
-    """Three primaries that speak TLS only and let in one ACL user."""
-    certificates = make_certificates(tmp_path_factory.mktemp("tls"))
-    cluster = start_or_skip(primaries=3, replicas_each=0, tls=certificates)
-    cluster.require_user("channels", "s3cret-Token")
-    yield cluster
-    cluster.stop()
 
 
 def test_a_cluster_over_tls_with_an_acl_user_works_as_one_server_does(
