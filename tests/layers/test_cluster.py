@@ -2,7 +2,8 @@
 
 Detection of cluster mode, keys spread over every primary, ``send_group`` over members in all
 slots (one copy per process prefix), ``flush`` on every primary, TLS with an ACL user, and a
-resharding under traffic. The contract suite itself runs on the cluster through ``test_contract.py``.
+resharding under traffic. The contract suite itself runs on the cluster through
+``test_contract.py``.
 """
 
 from __future__ import annotations
