@@ -98,6 +98,12 @@ def _startup(hosts: Sequence[HostSpec]) -> tuple[str | None, list[tuple[str, int
         url, kwargs, _ = _host_kwargs(host)
         if url is not None and url.startswith("unix://"):
             raise ValueError(f"a Redis Cluster is reached over TCP, not {url!r}")
+        db = int(redis.connection.parse_url(url).get("db", 0)) if url else 0  # type: ignore[no-untyped-call]
+        if db:
+            raise ValueError(
+                f"a Redis Cluster has only database 0, but {url!r} asks for database {db}: "
+                "drop the database number from the URL (use the layer's prefix to separate sites)"
+            )
         if url is not None and first_url is None:
             first_url = url
             continue

@@ -114,6 +114,11 @@ def _owned_by(cluster: LocalCluster, key: str, port: int) -> bool:
         client.close()
 
 
+def test_a_database_number_other_than_0_is_refused_in_cluster_mode() -> None:
+    with pytest.raises(ValueError, match=r"only database 0, but 'redis://10\.0\.0\.5:7000/3'"):
+        RedisChannelLayer(hosts=["redis://10.0.0.5:7000/3"], cluster=True)
+
+
 def test_sentinel_and_cluster_mode_cannot_be_combined() -> None:
     with pytest.raises(ValueError, match="Sentinel and cluster"):
         RedisChannelLayer(sentinels=[("127.0.0.1", 1)], services=["m"], cluster=True)
