@@ -89,8 +89,8 @@ def detect_cluster(host: HostSpec, connection_kwargs: Mapping[str, Any]) -> bool
 
 
 def _startup(hosts: Sequence[HostSpec]) -> tuple[str | None, list[tuple[str, int]], dict[str, Any]]:
-    """The first URL (it carries TLS and credentials for all nodes), the other nodes'
-    addresses, and connection kwargs from mapping hosts."""
+    """The first URL (its TLS and credentials apply to all nodes), the other nodes'
+    addresses, and connection kwargs from ``{"host": ..., "port": ..., ...}`` hosts."""
     first_url = None
     nodes: list[tuple[str, int]] = []
     extra: dict[str, Any] = {}
@@ -108,10 +108,14 @@ def _startup(hosts: Sequence[HostSpec]) -> tuple[str | None, list[tuple[str, int
             first_url = url
             continue
         if url is not None:
-            kwargs = dict(redis.connection.parse_url(url))  # type: ignore[no-untyped-call]
+            # Only the address: the first URL's credentials and TLS apply to every node.
+            parsed = redis.connection.parse_url(url)  # type: ignore[no-untyped-call]
+            kwargs = {"host": parsed.get("host"), "port": parsed.get("port")}
         kwargs = dict(kwargs)
-        nodes.append((kwargs.pop("host", "localhost"), int(kwargs.pop("port", 6379))))
-        kwargs.pop("connection_class", None)
+        nodes.append(
+            (kwargs.pop("host", None) or "localhost", int(kwargs.pop("port", None) or 6379))
+        )
+        kwargs.pop("db", None)  # a cluster has database 0 only
         extra.update(kwargs)
     return first_url, nodes, extra
 

@@ -77,6 +77,24 @@ def test_cluster_mode_is_detected_from_the_server(redis_cluster: LocalCluster, p
         layer.close()
 
 
+def test_several_nodes_in_any_form_are_startup_nodes(
+    redis_cluster: LocalCluster, prefix: str
+) -> None:
+    first, second, third = redis_cluster.live_nodes()[:3]
+    hosts = [
+        first.url + "/0",
+        ("127.0.0.1", second.port),
+        {"host": "127.0.0.1", "port": third.port},
+    ]
+    layer = RedisChannelLayer(hosts=hosts, prefix=prefix)
+    try:
+        assert layer.cluster is not None
+        layer.send("several", {"n": 1})
+        assert layer.receive(["several"]) == ("several", {"n": 1})
+    finally:
+        layer.close()
+
+
 def test_a_single_server_is_not_taken_for_a_cluster(redis_url: str, redis_prefix: str) -> None:
     layer = RedisChannelLayer(hosts=[redis_url], prefix=redis_prefix)
     try:
