@@ -32,6 +32,7 @@ LOGGERS = (
     "channels.handler",
     "channels.interface",
     "channels.layers",
+    "channels.layers.ipc",
     "channels.layers.redis",
     "channels.message",
     "channels.metrics",

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 import pytest
 import redis
 
+from tests.layers.redis_cluster import LocalCluster, start_or_skip
 from tests.layers.redis_servers import RedisServer, answers_ping, redis_server_binary
 from tests.processes import children_take_sigint
 
@@ -100,6 +101,15 @@ def redis_prefix(redis_client: redis.Redis) -> Iterator[str]:
 def leftover_keys(redis_client: redis.Redis, redis_prefix: str) -> Callable[[], list[bytes]]:
     """Call it to list the keys still stored under this test's ``redis_prefix``."""
     return lambda: keys_under(redis_client, redis_prefix)
+
+
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[LocalCluster]:
+    """A Redis Cluster (3 primaries, 3 replicas) for the session's tests that do not break it;
+    skipped without redis-server, failing under CI."""
+    cluster = start_or_skip()
+    yield cluster
+    cluster.stop()
 
 
 _DB_FIXTURES = {

@@ -21,23 +21,25 @@ import time
 import weakref
 from collections import deque
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, TypeVar
 
 from . import envelope
 from .base import Received
-from .shards import Shard, redis
+from .cluster import LayerShard
+from .shards import redis
 
 #: What a blocking pop returns: the queue's key and the elements taken, or None on timeout.
 Popped = tuple[bytes, list[bytes]] | None
 PopKey = tuple[Any, ...]
+T = TypeVar("T")
 
 #: Most elements one pop takes from a process-specific queue.
 BULK_POP = 64
 
 
-def shuffled(keys: list[str]) -> list[str]:
-    """``keys`` in random order: Redis serves the first non-empty key it is given, so a
-    fixed order would starve the later channels."""
+def shuffled(keys: list[T]) -> list[T]:
+    """``keys`` (or groups of them) in random order: Redis serves the first non-empty key it
+    is given, so a fixed order would starve the later channels."""
     return keys if len(keys) == 1 else random.sample(keys, len(keys))
 
 
@@ -201,7 +203,7 @@ class OrphanedPops:
         return list(self._by_loop.pop(asyncio.get_running_loop(), {}).values())
 
 
-async def blocking_pop(shard: Shard, keys: list[str], timeout: float) -> Popped:
+async def blocking_pop(shard: LayerShard, keys: list[str], timeout: float) -> Popped:
     """One blocking pop of ``keys`` on ``shard``: ``(key, elements)``, or None on timeout.
 
     Process-specific queues have one reader, this process, so everything waiting there is

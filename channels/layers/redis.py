@@ -18,30 +18,41 @@ Several ``hosts`` shard the layer by a consistent (jump) hash of the queue name
 A blocking receive over queues on several shards pops on all of them at once; a message
 that arrives while another one is being returned is kept in this process and returned by
 the next receive.
+
+On a Redis Cluster (detected from the server, or ``cluster=True``) the whole cluster is one
+:class:`~channels.layers.cluster.ClusterShard`: keys keep their names, multi-key commands
+are split by hash slot, and ``send_group`` goes through :mod:`channels.layers.cluster_groups`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import math
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from ..concurrency import LoopThread
-from . import envelope
+from ..exceptions import ChannelLayerAuthenticationError, ChannelLayerUnavailable
+from . import cluster_groups, envelope
 from .base import Message, Received
+from .cluster import CLUSTER_TRANSIENT, ClusterShard, LayerShard, by_slot
 from .codec import decode_message
 from .membership import ADD, DISCARD
 from .names import check_channel_name, check_group_name, check_receive_names, queue_name
+from .outages import Outages, refused_credentials
 from .ownership import RedisOwnership
 from .popped import OrphanedPops, Popped, PoppedMessages, blocking_pop, shuffled
 from .redis_registry import RedisRegistry
-from .shards import POP_SLICE, UNREACHABLE, HostSpec, Shard, shard_index
+from .shards import POP_SLICE, HostSpec, redis, shard_index
+from .topology import Topology
 
 logger = logging.getLogger("channels.layers.redis")
+
+_UNREACHABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, *CLUSTER_TRANSIENT)
 
 
 def _pop_timeout(deadline: float) -> float:
@@ -69,6 +80,9 @@ class RedisChannelLayer(RedisRegistry, RedisOwnership):
         each name in ``services`` is a monitored master and one shard.
     ``connection_kwargs``
         Passed to every redis-py connection (``password``, ``ssl_*``, ``socket_timeout``...).
+    ``cluster``
+        True for a Redis Cluster (``hosts`` are some of its nodes; the rest are discovered),
+        False for independent servers; by default the first host is asked (``INFO``).
     """
 
     def __init__(
@@ -81,36 +95,21 @@ class RedisChannelLayer(RedisRegistry, RedisOwnership):
         services: Sequence[str] | None = None,
         sentinel_kwargs: dict[str, Any] | None = None,
         connection_kwargs: dict[str, Any] | None = None,
+        cluster: bool | None = None,
         **options: Any,
     ) -> None:
         super().__init__(**options)
         if not isinstance(prefix, str):
             raise TypeError(f"prefix must be a str, got {prefix!r}")
         self.prefix = prefix
-        connection_kwargs = {**(connection_kwargs or {}), "decode_responses": False}
-        if sentinels:
-            if hosts:
-                raise ValueError("give either hosts or sentinels (with services), not both")
-            if not services or isinstance(services, str):
-                raise ValueError(
-                    f"sentinels need services, a list of monitored master names; got {services!r}"
-                )
-            self.shards = [
-                Shard(
-                    sentinels=sentinels,
-                    service=service,
-                    sentinel_kwargs=sentinel_kwargs,
-                    connection_kwargs=connection_kwargs,
-                )
-                for service in services
-            ]
-        else:
-            if isinstance(hosts, str):
-                hosts = [hosts]
-            self.shards = [
-                Shard(host, connection_kwargs=connection_kwargs)
-                for host in (hosts or ["redis://127.0.0.1:6379"])
-            ]
+        self._topology = Topology(
+            hosts,
+            sentinels=sentinels,
+            services=services,
+            sentinel_kwargs=sentinel_kwargs,
+            connection_kwargs={**(connection_kwargs or {}), "decode_responses": False},
+            cluster=cluster,
+        )
         self._encryptor = (
             envelope.Encryptor(symmetric_encryption_keys) if symmetric_encryption_keys else None
         )
@@ -118,12 +117,23 @@ class RedisChannelLayer(RedisRegistry, RedisOwnership):
         # Messages popped but not yet returned, and pops that outlived their receive.
         self._popped = PoppedMessages(self.prefix, self._decoded, self.count)
         self._orphans = OrphanedPops(self._popped)
+        self._outages = Outages()
         # Sync receives that block on several shards at once use the async implementation.
         self._portal = LoopThread("channels-redis-receive")
 
+    @property
+    def shards(self) -> list[LayerShard]:
+        """The servers (or the one cluster) this layer talks to."""
+        return self._topology.shards
+
+    @property
+    def cluster(self) -> ClusterShard | None:
+        """The cluster this layer runs on, or None (one server, shards or Sentinel)."""
+        return self._topology.cluster
+
     # -- shared pure parts ------------------------------------------------------------------
 
-    def _shard(self, name: str) -> Shard:
+    def _shard(self, name: str) -> LayerShard:
         return self.shards[shard_index(name, len(self.shards))]
 
     def _group_key(self, group: str) -> str:
@@ -133,7 +143,7 @@ class RedisChannelLayer(RedisRegistry, RedisOwnership):
     def _body(self, data: bytes) -> bytes:
         return self._encryptor.encrypt(data) if self._encryptor else data
 
-    def _send_call(self, channel: str, message: Message) -> tuple[Shard, str, list[Any]]:
+    def _send_call(self, channel: str, message: Message) -> tuple[LayerShard, str, list[Any]]:
         body = self._body(self.encode(channel, message))
         queue = queue_name(channel)
         now = time.time()
@@ -159,7 +169,7 @@ class RedisChannelLayer(RedisRegistry, RedisOwnership):
         self.count("group_messages_sent", sent)
         self.report_group_skips(group, skipped)
 
-    def _membership(self, channel: str) -> tuple[Shard, str]:
+    def _membership(self, channel: str) -> tuple[LayerShard, str]:
         queue = queue_name(check_channel_name(channel))
         return self._shard(queue), f"{time.time()} {self.capacities.of(queue)}"
 
@@ -172,11 +182,31 @@ class RedisChannelLayer(RedisRegistry, RedisOwnership):
             if float(value.split(b" ")[0]) > cutoff
         ]
 
-    def _by_shard(self, queues: list[str]) -> list[tuple[Shard, list[str]]]:
+    def _by_shard(self, queues: list[str]) -> list[tuple[LayerShard, list[str]]]:
+        cluster = self.cluster
+        if cluster is not None:
+            # A multi-key pop must stay in one hash slot.
+            return [(cluster, keys) for keys in by_slot([self.prefix + q for q in queues])]
         keys: dict[int, list[str]] = {}
         for queue in queues:
             keys.setdefault(shard_index(queue, len(self.shards)), []).append(self.prefix + queue)
         return [(self.shards[index], shard_keys) for index, shard_keys in keys.items()]
+
+    @contextlib.contextmanager
+    def _reaching(self, shard: LayerShard) -> Iterator[None]:
+        try:
+            yield
+        except redis.exceptions.MovedError as exc:
+            raise self._topology.moved(shard, exc) from exc
+        except redis.exceptions.AuthenticationError as exc:
+            raise ChannelLayerAuthenticationError(
+                refused_credentials(shard.description, exc)
+            ) from exc
+        except _UNREACHABLE as exc:
+            raise ChannelLayerUnavailable(
+                f"cannot reach Redis ({shard.description}): {exc}; check that it is running "
+                "and that the layer's hosts point at it"
+            ) from exc
 
     # -- decoding what was popped ------------------------------------------------------------
 
@@ -199,35 +229,6 @@ class RedisChannelLayer(RedisRegistry, RedisOwnership):
     async def asend(self, channel: str, message: Message) -> None:
         await self.asend_retractable(channel, message)
 
-    def send_retractable(self, channel: str, message: Message) -> Any:
-        shard, queue, args = self._send_call(channel, message)
-        with shard.reaching():
-            pushed = shard.run("send", [self.prefix + queue], args)
-        self._sent(pushed, channel, queue)
-        return args[0]  # the stored element: LREM finds it again
-
-    async def asend_retractable(self, channel: str, message: Message) -> Any:
-        shard, queue, args = self._send_call(channel, message)
-        with shard.reaching():
-            pushed = await shard.arun("send", [self.prefix + queue], args)
-        self._sent(pushed, channel, queue)
-        return args[0]
-
-    def retract(self, channel: str, receipt: Any) -> bool:
-        queue = queue_name(channel)
-        shard = self._shard(queue)
-        with shard.reaching():
-            return bool(receipt is not None and shard.client.lrem(self.prefix + queue, 1, receipt))
-
-    async def aretract(self, channel: str, receipt: Any) -> bool:
-        queue = queue_name(channel)
-        shard = self._shard(queue)
-        with shard.reaching():
-            removed = receipt is not None and await shard.for_loop().plain.lrem(
-                self.prefix + queue, 1, receipt
-            )
-        return bool(removed)
-
     def receive(
         self, channels: Iterable[str], block: bool = False, timeout: float | None = None
     ) -> Received:
@@ -237,8 +238,9 @@ class RedisChannelLayer(RedisRegistry, RedisOwnership):
             return found
         by_shard = self._by_shard(queues)
         if not block:
-            for shard, keys in by_shard:
-                with shard.reaching():
+            # Shards (cluster slots) in random order too, or the first would starve the rest.
+            for shard, keys in shuffled(by_shard):
+                with self._reaching(shard):
                     reply = shard.run("pop", shuffled(keys), [time.time()])
                 found = self._popped.accept_script_pop(reply)
                 if found is not None:
@@ -252,10 +254,13 @@ class RedisChannelLayer(RedisRegistry, RedisOwnership):
         while time.monotonic() < deadline:
             try:
                 reply = shard.blocking_client.blpop(shuffled(keys), timeout=_pop_timeout(deadline))
-            except UNREACHABLE as exc:
-                time.sleep(min(shard.outage(exc), max(0.0, deadline - time.monotonic())))
+            except redis.exceptions.MovedError as exc:
+                raise self._topology.moved(shard, exc) from exc
+            except _UNREACHABLE as exc:
+                pause = self._outages.failed(shard.description, tuple(keys), exc)
+                time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
                 continue
-            shard.recovered()
+            self._outages.succeeded(shard.description, tuple(keys))
             if reply is not None:
                 found = self._popped.accept(*reply)
                 if found is not None:
@@ -271,7 +276,8 @@ class RedisChannelLayer(RedisRegistry, RedisOwnership):
             return found
         by_shard = self._by_shard(queues)
         if not block:
-            for shard, keys in by_shard:
+            # Shards (cluster slots) in random order too, or the first would starve the rest.
+            for shard, keys in shuffled(by_shard):
                 found = self._popped.accept_script_pop(await self._pop_now(shard, keys))
                 if found is not None:
                     return found
@@ -303,28 +309,30 @@ class RedisChannelLayer(RedisRegistry, RedisOwnership):
             for ident, task in pops.items():
                 self._orphans.orphan(ident, task)
 
-    async def _pop_now(self, shard: Shard, keys: list[str]) -> list[Any] | None:
+    async def _pop_now(self, shard: LayerShard, keys: list[str]) -> list[Any] | None:
         """Run the non-blocking ``pop`` script; if this receive is cancelled meanwhile, what
         the script popped is kept in the buffer."""
         task = asyncio.ensure_future(shard.arun("pop", shuffled(keys), [time.time()]))
         try:
-            with shard.reaching():
+            with self._reaching(shard):
                 reply: list[Any] | None = await asyncio.shield(task)
             return reply
         except asyncio.CancelledError:
             task.add_done_callback(self._popped.deposit_script_pop)
             raise
 
-    async def _blpop(self, shard: Shard, keys: list[str], deadline: float) -> Popped:
+    async def _blpop(self, shard: LayerShard, keys: list[str], deadline: float) -> Popped:
         """One blocking pop (see :func:`~channels.layers.popped.blocking_pop`), or None on
         timeout or after a backoff pause during an outage."""
         try:
             popped = await blocking_pop(shard, keys, _pop_timeout(deadline))
-        except UNREACHABLE as exc:
-            pause = shard.outage(exc)
+        except redis.exceptions.MovedError as exc:
+            raise self._topology.moved(shard, exc) from exc
+        except _UNREACHABLE as exc:
+            pause = self._outages.failed(shard.description, tuple(keys), exc)
             await asyncio.sleep(min(pause, max(0.0, deadline - time.monotonic())))
             return None
-        shard.recovered()
+        self._outages.succeeded(shard.description, tuple(keys))
         return popped
 
     # -- groups -----------------------------------------------------------------------------
@@ -332,7 +340,7 @@ class RedisChannelLayer(RedisRegistry, RedisOwnership):
     def group_add(self, group: str, channel: str) -> None:
         key = self._group_key(check_group_name(group))
         shard, value = self._membership(channel)
-        with shard.reaching():
+        with self._reaching(shard):
             pipe = shard.client.pipeline(transaction=False)
             pipe.hset(key, channel, value).expire(key, math.ceil(self.group_expiry)).execute()
         self.tell_owner(ADD, group, channel)
@@ -340,7 +348,7 @@ class RedisChannelLayer(RedisRegistry, RedisOwnership):
     async def agroup_add(self, group: str, channel: str) -> None:
         key = self._group_key(check_group_name(group))
         shard, value = self._membership(channel)
-        with shard.reaching():
+        with self._reaching(shard):
             pipe = shard.for_loop().plain.pipeline(transaction=False)
             await pipe.hset(key, channel, value).expire(key, math.ceil(self.group_expiry)).execute()
         await self.atell_owner(ADD, group, channel)
@@ -348,29 +356,41 @@ class RedisChannelLayer(RedisRegistry, RedisOwnership):
     def group_discard(self, group: str, channel: str) -> None:
         key = self._group_key(check_group_name(group))
         shard, _ = self._membership(channel)
-        with shard.reaching():
+        with self._reaching(shard):
             shard.client.hdel(key, channel)
         self.tell_owner(DISCARD, group, channel)
 
     async def agroup_discard(self, group: str, channel: str) -> None:
         key = self._group_key(check_group_name(group))
         shard, _ = self._membership(channel)
-        with shard.reaching():
+        with self._reaching(shard):
             await shard.for_loop().plain.hdel(key, channel)
         await self.atell_owner(DISCARD, group, channel)
 
     def send_group(self, group: str, message: Message) -> None:
         args, key, results = self._group_send_args(group, message), self._group_key(group), []
+        cluster = self.cluster
+        if cluster is not None:
+            with self._reaching(cluster):
+                results.append(cluster_groups.send_group(cluster, key, args))
+            self._group_sent(group, results)
+            return
         for shard in self.shards:
-            with shard.reaching():
+            with self._reaching(shard):
                 results.append(shard.run("group_send", [key], args))
         self._group_sent(group, results)
 
     async def asend_group(self, group: str, message: Message) -> None:
         args, key = self._group_send_args(group, message), self._group_key(group)
+        cluster = self.cluster
+        if cluster is not None:
+            with self._reaching(cluster):
+                result = await cluster_groups.asend_group(cluster, key, args)
+            self._group_sent(group, [result])
+            return
 
-        async def one(shard: Shard) -> list[Any]:
-            with shard.reaching():
+        async def one(shard: LayerShard) -> list[Any]:
+            with self._reaching(shard):
                 result: list[Any] = await shard.arun("group_send", [key], args)
             return result
 
@@ -380,7 +400,7 @@ class RedisChannelLayer(RedisRegistry, RedisOwnership):
         key = self._group_key(check_group_name(group))
         replies = []
         for shard in self.shards:
-            with shard.reaching():
+            with self._reaching(shard):
                 replies.append(shard.client.hgetall(key))
         return self._live_members(group, replies)
 
@@ -388,7 +408,7 @@ class RedisChannelLayer(RedisRegistry, RedisOwnership):
         key = self._group_key(check_group_name(group))
         replies = []
         for shard in self.shards:
-            with shard.reaching():
+            with self._reaching(shard):
                 replies.append(await shard.for_loop().plain.hgetall(key))
         return self._live_members(group, replies)
 
@@ -401,7 +421,7 @@ class RedisChannelLayer(RedisRegistry, RedisOwnership):
     def flush(self) -> None:
         self._popped.clear()
         for shard in self.shards:
-            with shard.reaching():
+            with self._reaching(shard):
                 batch = []
                 for key in shard.client.scan_iter(match=self._match(), count=1000):
                     batch.append(key)
@@ -415,7 +435,7 @@ class RedisChannelLayer(RedisRegistry, RedisOwnership):
         self._popped.clear()
         for shard in self.shards:
             client = shard.for_loop().plain
-            with shard.reaching():
+            with self._reaching(shard):
                 keys = [key async for key in client.scan_iter(match=self._match(), count=1000)]
                 for start in range(0, len(keys), 500):
                     await client.unlink(*keys[start : start + 500])
@@ -434,7 +454,7 @@ class RedisChannelLayer(RedisRegistry, RedisOwnership):
     def channel_statistics(self, channel: str) -> dict[str, Any]:
         queue = check_receive_names([queue_name(channel)])[0]
         shard = self._shard(queue)
-        with shard.reaching():
+        with self._reaching(shard):
             pipe = shard.client.pipeline(transaction=False)
             length, head = pipe.llen(self.prefix + queue).lindex(self.prefix + queue, 0).execute()
         return self._statistics(queue, length, head)
@@ -442,7 +462,7 @@ class RedisChannelLayer(RedisRegistry, RedisOwnership):
     async def achannel_statistics(self, channel: str) -> dict[str, Any]:
         queue = check_receive_names([queue_name(channel)])[0]
         shard = self._shard(queue)
-        with shard.reaching():
+        with self._reaching(shard):
             pipe = shard.for_loop().plain.pipeline(transaction=False)
             pipe.llen(self.prefix + queue).lindex(self.prefix + queue, 0)
             length, head = await pipe.execute()
@@ -450,7 +470,7 @@ class RedisChannelLayer(RedisRegistry, RedisOwnership):
 
     def close(self) -> None:
         self._portal.close(self._close_loop_clients, timeout=POP_SLICE + 1)
-        for shard in self.shards:
+        for shard in self._topology.made:
             shard.close()
 
     async def _close_loop_clients(self) -> None:
@@ -460,7 +480,7 @@ class RedisChannelLayer(RedisRegistry, RedisOwnership):
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        for shard in self.shards:
+        for shard in self._topology.made:
             await shard.aclose_loop_clients()
 
     async def aclose(self) -> None:
@@ -468,7 +488,7 @@ class RedisChannelLayer(RedisRegistry, RedisOwnership):
         self.close()
 
     def __repr__(self) -> str:
-        hosts = ", ".join(shard.description for shard in self.shards)
+        hosts = self._topology.describe()
         return f"<RedisChannelLayer prefix={self.prefix!r} hosts=[{hosts}]>"
 
 

@@ -13,9 +13,10 @@ nothing behind.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .registry import (
     ProcessRecord,
@@ -28,15 +29,19 @@ from .registry import (
 from .tally import ChannelCounts
 
 if TYPE_CHECKING:
-    from .shards import Shard
+    from .cluster import LayerShard
 
 
 class RedisRegistry(ProcessRegistry):
     """Mixed into :class:`~channels.layers.redis.RedisChannelLayer`."""
 
     if TYPE_CHECKING:
-        shards: list[Shard]
         prefix: str
+
+        @property
+        def shards(self) -> list[LayerShard]: ...
+
+        def _reaching(self, shard: Any) -> contextlib.AbstractContextManager[None]: ...
 
         def _match(self) -> str: ...
 
@@ -47,7 +52,7 @@ class RedisRegistry(ProcessRegistry):
         shard = self.shards[0]
         millis = ttl_millis(ttl)
         processes, counters = self._ops_key("processes"), self._ops_key("counts")
-        with shard.reaching():
+        with self._reaching(shard):
             pipe = shard.client.pipeline(transaction=False)
             pipe.set(self._ops_key(f"process:{record['id']}"), _dump(record, ttl), px=millis)
             pipe.zadd(processes, {record["id"]: time.time()})
@@ -60,7 +65,7 @@ class RedisRegistry(ProcessRegistry):
 
     def withdraw_process(self, process_id: str) -> None:
         shard = self.shards[0]
-        with shard.reaching():
+        with self._reaching(shard):
             pipe = shard.client.pipeline(transaction=False)
             pipe.delete(self._ops_key(f"process:{process_id}"))
             pipe.zrem(self._ops_key("processes"), process_id)
@@ -69,7 +74,7 @@ class RedisRegistry(ProcessRegistry):
     def processes(self) -> list[ProcessRecord]:
         shard = self.shards[0]
         processes = self._ops_key("processes")
-        with shard.reaching():
+        with self._reaching(shard):
             ids = [raw.decode("utf-8") for raw in shard.client.zrange(processes, 0, -1)]
             if not ids:
                 return []
@@ -92,7 +97,7 @@ class RedisRegistry(ProcessRegistry):
 
     def deployment_counts(self) -> ChannelCounts:
         shard = self.shards[0]
-        with shard.reaching():
+        with self._reaching(shard):
             raw = shard.client.hgetall(self._ops_key("counts"))
         return fields_counts({field.decode("ascii"): int(n) for field, n in raw.items()})
 
@@ -101,7 +106,7 @@ class RedisRegistry(ProcessRegistry):
         match = self._match()[:-1] + pattern
         names: set[str] = set()
         for shard in self.shards:
-            with shard.reaching():
+            with self._reaching(shard):
                 for key in shard.client.scan_iter(match=match, count=1000):
                     names.add(key.decode("ascii")[len(self.prefix) :])
         return sorted(names)

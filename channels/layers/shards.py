@@ -9,29 +9,27 @@ issues, so a client default (redis-py 8 uses 5 s) can never cut a pop short.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
-import logging
 import weakref
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from ..exceptions import ChannelLayerAuthenticationError, ChannelLayerUnavailable
-from .patience import backoff
-
 try:
     import redis as redis  # re-exported for the layer
     import redis.asyncio
+    import redis.asyncio.cluster
     import redis.asyncio.retry
     import redis.asyncio.sentinel
+    import redis.cluster
+    import redis.crc
     import redis.sentinel
-    from redis.backoff import NoBackoff
-    from redis.retry import Retry
+    from redis.backoff import NoBackoff as NoBackoff
+    from redis.retry import Retry as Retry
 except ImportError:  # pragma: no cover - depends on the environment
     raise ImportError(
-        "the Redis channel layer needs redis-py: pip install 'channels-classic[redis]'"
+        "the Redis channel layer needs redis-py: pip install 'channels[redis]'"
     ) from None
 
 #: Longest single blocking pop; longer waits are several pops in a row.
@@ -47,18 +45,13 @@ MAX_POP_CONNECTIONS = 10_000
 
 HostSpec = str | tuple[str, int] | Sequence[Any] | Mapping[str, Any]
 
-#: What redis-py raises when a server cannot be reached (a refused password included).
-UNREACHABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
-
-logger = logging.getLogger("channels.layers.redis")
-
 
 def _load_scripts() -> dict[str, str]:
     folder = resources.files("channels.layers") / "lua"
     common = (folder / "common.lua").read_text(encoding="utf-8")
     return {
         name: common + "\n" + (folder / f"{name}.lua").read_text(encoding="utf-8")
-        for name in ("send", "group_send", "pop", "note")
+        for name in ("send", "group_send", "pop", "group_members", "group_push", "note")
     }
 
 
@@ -114,8 +107,6 @@ class Shard:
         self._sync_sentinels: list[Any] = []
         #: Whether this server has BLMPOP (Redis 7+); turned off at the first refusal.
         self.bulk_pops = True
-        # Failed blocking pops in a row: the outage being ridden out, if any.
-        self._failures = 0
         if service is not None:
             self._url = None
             self._kwargs: dict[str, Any] = {}
@@ -195,26 +186,12 @@ class Shard:
         return clients
 
     def run(self, script: str, keys: list[str], args: list[Any]) -> Any:
-        """Run one of :data:`SCRIPTS`: one EVALSHA round trip, straight to the connection
-        (redis-py's Script wrapper costs more than the call on the hot path). A Redis that
-        lost its scripts (a restart, SCRIPT FLUSH) gets it loaded again; EVALSHA failing with
-        NOSCRIPT ran nothing, so the retry cannot run it twice."""
-        command = ("EVALSHA", SHAS[script], len(keys), *keys, *args)
-        try:
-            return self.client.execute_command(*command)
-        except redis.exceptions.NoScriptError:
-            self.client.script_load(SCRIPTS[script])
-            return self.client.execute_command(*command)
+        """Run one of :data:`SCRIPTS`: see :func:`run_script`."""
+        return run_script(self.client, script, keys, args)
 
     async def arun(self, script: str, keys: list[str], args: list[Any]) -> Any:
         """Async :meth:`run`, on the running loop's client."""
-        client = self.for_loop().plain
-        command = ("EVALSHA", SHAS[script], len(keys), *keys, *args)
-        try:
-            return await client.execute_command(*command)
-        except redis.exceptions.NoScriptError:
-            await client.script_load(SCRIPTS[script])
-            return await client.execute_command(*command)
+        return await arun_script(self.for_loop().plain, script, keys, args)
 
     def close(self) -> None:
         """Disconnect the sync pools; async clients of loops that are gone are dropped."""
@@ -234,48 +211,28 @@ class Shard:
                 for client in sentinel.sentinels:
                     await client.aclose()
 
-    # -- reaching the server ----------------------------------------------------------------
 
-    @contextlib.contextmanager
-    def reaching(self) -> Iterator[None]:
-        """Turn redis-py's connection errors inside the block into the layer's:
-        ``ChannelLayerAuthenticationError`` for refused credentials, ``ChannelLayerUnavailable``
-        for the rest."""
-        try:
-            yield
-        except redis.exceptions.AuthenticationError as exc:
-            raise ChannelLayerAuthenticationError(self._refused_credentials(exc)) from exc
-        except UNREACHABLE as exc:
-            raise ChannelLayerUnavailable(
-                f"cannot reach Redis ({self.description}): {exc}; check that it is running "
-                "and that the layer's hosts point at it"
-            ) from exc
+def run_script(client: Any, script: str, keys: list[str], args: list[Any]) -> Any:
+    """Run one of :data:`SCRIPTS` on ``client``: one EVALSHA round trip, straight to the
+    connection (redis-py's Script wrapper costs more than the call on the hot path). A Redis
+    that lost its scripts (a restart, SCRIPT FLUSH, a replica promoted) gets it loaded again;
+    EVALSHA failing with NOSCRIPT ran nothing, so the retry cannot run it twice."""
+    command = ("EVALSHA", SHAS[script], len(keys), *keys, *args)
+    try:
+        return client.execute_command(*command)
+    except redis.exceptions.NoScriptError:
+        client.script_load(SCRIPTS[script])
+        return client.execute_command(*command)
 
-    def outage(self, exc: Exception) -> float:
-        """Note a failed blocking pop (logged once per outage); returns how long to wait
-        before the next try."""
-        self._failures += 1
-        if self._failures == 1 and isinstance(exc, redis.exceptions.AuthenticationError):
-            logger.error("%s; retrying with backoff", self._refused_credentials(exc))
-        elif self._failures == 1:
-            logger.warning(
-                "Redis (%s) unreachable, retrying with backoff: %s", self.description, exc
-            )
-        # Reconnection attempts during an outage: 0.1 s, doubling, at most 2 s apart.
-        return backoff(self._failures - 1, first=0.1, longest=2.0)
 
-    def recovered(self) -> None:
-        """Note a successful blocking pop: an outage, if any, is over."""
-        if self._failures:
-            self._failures = 0
-            logger.warning("Redis (%s) reachable again", self.description)
-
-    def _refused_credentials(self, exc: Exception) -> str:
-        return (
-            f"Redis ({self.description}) refused the layer's credentials: {exc}. Set the "
-            "password in the layer's hosts (redis://:PASSWORD@host:6379, or redis://USER:"
-            "PASSWORD@... for an ACL user) or in CONFIG['connection_kwargs']['password']"
-        )
+async def arun_script(client: Any, script: str, keys: list[str], args: list[Any]) -> Any:
+    """Async :func:`run_script`."""
+    command = ("EVALSHA", SHAS[script], len(keys), *keys, *args)
+    try:
+        return await client.execute_command(*command)
+    except redis.exceptions.NoScriptError:
+        await client.script_load(SCRIPTS[script])
+        return await client.execute_command(*command)
 
 
 def shard_index(name: str, count: int) -> int:

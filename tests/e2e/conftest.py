@@ -266,12 +266,11 @@ def runserver_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         process.cleanup()
 
 
-@pytest.fixture(scope="session")
-def redis_site(
-    tmp_path_factory: pytest.TempPathFactory, redis_url: str, redis_client: redis.Redis
-) -> Iterator[Site]:
-    """Daphne plus two runworker processes on one Redis prefix, for the whole session."""
-    tmp_dir = tmp_path_factory.mktemp("redis-site")
+@contextlib.contextmanager
+def serve_site(name: str, tmp_dir: Path, redis_url: str) -> Iterator[Site]:
+    """Daphne plus two runworker processes on a fresh prefix of the Redis (or Redis Cluster)
+    at ``redis_url``; stopped (workers must exit cleanly) when the block ends. The caller
+    deletes the keys under ``site.prefix``."""
     prefix = f"test:e2e:{uuid.uuid4().hex}:"
     env = redis_env(tmp_dir, redis_url, prefix)
     processes: list[ServerProcess] = []
@@ -279,7 +278,7 @@ def redis_site(
         daphne, port = start_daphne(env)
         processes.append(daphne)
         processes += [start_worker(env, f"runworker-{n}") for n in (1, 2)]
-        yield Site("redis", port, processes, prefix, redis_url)
+        yield Site(name, port, processes, prefix, redis_url)
         for process in processes:
             process.send_signal(signal.SIGTERM)
         # Workers promise a clean exit on SIGTERM; daphne just has to go.
@@ -289,7 +288,20 @@ def redis_site(
     finally:
         for process in processes:
             process.cleanup()
-        delete_keys_under(redis_client, prefix)
+
+
+@pytest.fixture(scope="session")
+def redis_site(
+    tmp_path_factory: pytest.TempPathFactory, redis_url: str, redis_client: redis.Redis
+) -> Iterator[Site]:
+    """Daphne plus two runworker processes on one Redis prefix, for the whole session."""
+    site = None
+    try:
+        with serve_site("redis", tmp_path_factory.mktemp("redis-site"), redis_url) as site:
+            yield site
+    finally:
+        if site is not None and site.prefix is not None:
+            delete_keys_under(redis_client, site.prefix)
 
 
 @pytest.fixture(

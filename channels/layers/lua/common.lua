@@ -24,3 +24,13 @@ local function has_room(key, capacity, now)
   end
   return redis.call('LLEN', key) < capacity
 end
+
+-- Push `element` onto queue `key` if it has room; renew the key's expiry. True if pushed.
+local function push_if_room(key, capacity, now, element, ttl)
+  if not has_room(key, capacity, now) then
+    return false
+  end
+  redis.call('RPUSH', key, element)
+  redis.call('EXPIRE', key, ttl)
+  return true
+end

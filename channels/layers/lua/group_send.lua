@@ -27,13 +27,11 @@ local result = {0}
 for _, queue in ipairs(order) do
   local key = prefix .. queue
   local targets = queues[queue]
-  if has_room(key, capacities[queue], now) then
-    local names = ''
-    if string.sub(queue, -1) == '!' then
-      names = table.concat(targets, ',')
-    end
-    redis.call('RPUSH', key, header .. names .. '\0' .. body)
-    redis.call('EXPIRE', key, ttl)
+  local names = ''
+  if string.sub(queue, -1) == '!' then
+    names = table.concat(targets, ',')
+  end
+  if push_if_room(key, capacities[queue], now, header .. names .. '\0' .. body, ttl) then
     result[1] = result[1] + #targets
   else
     for _, channel in ipairs(targets) do
