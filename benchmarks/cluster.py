@@ -18,128 +18,27 @@ add send_group to 1,000 members whose queues are spread over all 16384 slots.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
-import statistics
 import sys
 import time
 import uuid
-from collections.abc import Callable
 
-import msgpack
 import redis
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
+# The measurements are layers.py's own: this script adds the cluster to them.
+from layers import (
+    MESSAGE,
+    bench_layer,
+    bench_layer_async,
+    bench_raw,
+    bench_raw_async,
+    percentiles,
+)
+
 from channels.layers.redis import RedisChannelLayer
 from tests.layers.redis_cluster import LocalCluster
-
-MESSAGE = {
-    "reply_channel": "daphne.response.AbCdEfGh!xYz",
-    "path": "/chat/lobby/",
-    "order": 3,
-    "text": "x" * 100,
-}
-
-
-def rate(count: int, run: Callable[[], None]) -> float:
-    start = time.perf_counter()
-    run()
-    return count / (time.perf_counter() - start)
-
-
-def percentiles(samples: list[float]) -> tuple[float, float]:
-    ordered = sorted(samples)
-    return (
-        statistics.median(ordered) * 1000,
-        ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000,
-    )
-
-
-def bench_raw(client: redis.Redis, key: str, n: int) -> dict[str, float]:
-    payload = msgpack.packb(MESSAGE, use_bin_type=True)
-    send = rate(n, lambda: [client.lpush(key, payload) for _ in range(n)])
-
-    def receive_all() -> None:
-        for _ in range(n):
-            _, data = client.brpop([key], timeout=5)
-            msgpack.unpackb(data, raw=False)
-
-    receive = rate(n, receive_all)
-    samples = []
-    for _ in range(min(n, 5000)):
-        start = time.perf_counter()
-        client.lpush(key, payload)
-        client.brpop([key], timeout=5)
-        samples.append(time.perf_counter() - start)
-    p50, p99 = percentiles(samples)
-    return {"send": send, "receive": receive, "p50": p50, "p99": p99}
-
-
-def bench_raw_async(url: str, key: str, n: int) -> dict[str, float]:
-    """The async baseline: redis.asyncio LPUSH/BRPOP, for comparing the async API fairly."""
-    import redis.asyncio
-
-    payload = msgpack.packb(MESSAGE, use_bin_type=True)
-
-    async def run() -> dict[str, float]:
-        client = redis.asyncio.Redis.from_url(url)
-        start = time.perf_counter()
-        for _ in range(n):
-            await client.lpush(key, payload)
-        send = n / (time.perf_counter() - start)
-        start = time.perf_counter()
-        for _ in range(n):
-            _, data = await client.brpop([key], timeout=5)
-            msgpack.unpackb(data, raw=False)
-        receive = n / (time.perf_counter() - start)
-        samples = []
-        for _ in range(min(n, 5000)):
-            start = time.perf_counter()
-            await client.lpush(key, payload)
-            await client.brpop([key], timeout=5)
-            samples.append(time.perf_counter() - start)
-        await client.aclose()
-        p50, p99 = percentiles(samples)
-        return {"send": send, "receive": receive, "p50": p50, "p99": p99}
-
-    return asyncio.run(run())
-
-
-def bench_layer(layer: RedisChannelLayer, n: int) -> dict[str, float]:
-    send = rate(n, lambda: [layer.send("bench", MESSAGE) for _ in range(n)])
-    receive = rate(n, lambda: [layer.receive(["bench"], block=True) for _ in range(n)])
-    samples = []
-    for _ in range(min(n, 5000)):
-        start = time.perf_counter()
-        layer.send("bench", MESSAGE)
-        layer.receive(["bench"], block=True)
-        samples.append(time.perf_counter() - start)
-    p50, p99 = percentiles(samples)
-    return {"send": send, "receive": receive, "p50": p50, "p99": p99}
-
-
-def bench_layer_async(layer: RedisChannelLayer, n: int) -> dict[str, float]:
-    async def run() -> dict[str, float]:
-        start = time.perf_counter()
-        for _ in range(n):
-            await layer.asend("bench", MESSAGE)
-        send = n / (time.perf_counter() - start)
-        start = time.perf_counter()
-        for _ in range(n):
-            await layer.areceive(["bench"], block=True)
-        receive = n / (time.perf_counter() - start)
-        samples = []
-        for _ in range(min(n, 5000)):
-            start = time.perf_counter()
-            await layer.asend("bench", MESSAGE)
-            await layer.areceive(["bench"], block=True)
-            samples.append(time.perf_counter() - start)
-        await layer.aclose()
-        p50, p99 = percentiles(samples)
-        return {"send": send, "receive": receive, "p50": p50, "p99": p99}
-
-    return asyncio.run(run())
 
 
 def script_calls(clients: list[redis.Redis]) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import resource
+import signal
 import subprocess
 import sys
 import time
@@ -245,3 +246,49 @@ def test_a_wrong_redis_password_stops_runworker_at_start(tmp_path: Any) -> None:
     assert "refused the layer's credentials" in result.stderr
     assert "password" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+async def test_a_rolling_restart_of_both_workers_loses_no_broadcast(
+    fault_site: Callable[..., FaultSite],
+) -> None:
+    site = fault_site(workers=2)
+    enough_files(4096)
+    count, said = 300, []
+    async with contextlib.AsyncExitStack() as stack:
+        sockets = [
+            await stack.enter_async_context(open_socket(site.ws + "/room/roll/"))
+            for _ in range(count)
+        ]
+        await until(lambda: len(site.group_members("room-roll")) == count, what="joined")
+        speaking = asyncio.Event()
+
+        async def speak() -> None:
+            # A steady broadcast: each frame goes through a worker, which sends it to the group.
+            number = 0
+            while not speaking.is_set():
+                said.append(f"{number}")
+                await sockets[0].send(f"{number}")
+                number += 1
+                await asyncio.sleep(0.1)
+
+        speaker = asyncio.ensure_future(speak())
+        try:
+            for _ in range(2):  # replace the workers one at a time, as a deploy does
+                old = site.workers.pop(0)
+                await asyncio.to_thread(site.start_worker)
+                old.send_signal(signal.SIGTERM)
+                assert await asyncio.to_thread(old.wait) == 0, old.output()
+        finally:
+            speaking.set()
+            await speaker
+
+        async def heard(socket: ClientConnection) -> set[str]:
+            frames: set[str] = set()
+            while len(frames) < len(said):
+                frame = await next_frame(socket)
+                frames.add(str(frame).removeprefix("[user] "))
+            return frames
+
+        everything = await asyncio.gather(*(heard(socket) for socket in sockets))
+    print(f"{len(said)} broadcasts to {count} sockets across two worker restarts")
+    assert all(frames == set(said) for frames in everything)
