@@ -215,9 +215,9 @@ def start_daphne(env: dict[str, str]) -> tuple[ServerProcess, int]:
     return process, port
 
 
-def start_worker(env: dict[str, str], name: str = "runworker") -> ServerProcess:
-    """``python -m django runworker --threads 2``, returned once it is receiving."""
-    command = [sys.executable, "-m", "django", "runworker", "--threads", "2"]
+def start_worker(env: dict[str, str], name: str = "runworker", threads: int = 2) -> ServerProcess:
+    """``python -m django runworker --threads THREADS``, returned once it is receiving."""
+    command = [sys.executable, "-m", "django", "runworker", "--threads", str(threads)]
     process = ServerProcess(name, command, env)
     process.wait_for(re.escape(READY_LINE), START_TIMEOUT)
     return process

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 import signal
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,14 +15,12 @@ import pytest
 
 from tests.conftest import running_under_ci
 from tests.e2e.conftest import (
-    START_TIMEOUT,
     STOP_TIMEOUT,
     ServerProcess,
     redis_env,
     start_daphne,
 )
 from tests.layers.redis_servers import RedisServer, redis_server_binary
-from tests.runworker_process import READY_LINE
 
 ROUTING = "tests.faults.routing.channel_routing"
 URLCONF = "tests.faults.views"
@@ -58,9 +54,7 @@ class FaultSite:
 
     def start_worker(self, threads: int = 2) -> ServerProcess:
         """A ``runworker`` with ``threads`` sync threads, once it receives."""
-        command = [sys.executable, "-m", "django", "runworker", "--threads", str(threads)]
-        worker = ServerProcess(f"runworker-{len(self.processes)}", command, self.env)
-        worker.wait_for(re.escape(READY_LINE), START_TIMEOUT)
+        worker = start_worker(self.env, f"runworker-{len(self.processes)}", threads)
         self.processes.append(worker)
         self.workers.append(worker)
         return worker
