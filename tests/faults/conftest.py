@@ -20,6 +20,7 @@ from tests.e2e.conftest import (
     redis_env,
     start_daphne,
 )
+from tests.e2e.conftest import start_worker as launch_worker
 from tests.layers.redis_servers import RedisServer, redis_server_binary
 
 ROUTING = "tests.faults.routing.channel_routing"
@@ -54,7 +55,7 @@ class FaultSite:
 
     def start_worker(self, threads: int = 2) -> ServerProcess:
         """A ``runworker`` with ``threads`` sync threads, once it receives."""
-        worker = start_worker(self.env, f"runworker-{len(self.processes)}", threads)
+        worker = launch_worker(self.env, f"runworker-{len(self.processes)}", threads)
         self.processes.append(worker)
         self.workers.append(worker)
         return worker
