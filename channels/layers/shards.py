@@ -29,7 +29,7 @@ try:
     from redis.retry import Retry as Retry
 except ImportError:  # pragma: no cover - depends on the environment
     raise ImportError(
-        "the Redis channel layer needs redis-py: pip install 'channels[redis]'"
+        "the Redis channel layer needs redis-py: pip install 'channels-classic[redis]'"
     ) from None
 
 #: Longest single blocking pop; longer waits are several pops in a row.
