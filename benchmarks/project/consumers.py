@@ -19,6 +19,11 @@ def ws_echo(message: Message) -> None:
         message.reply_channel.send({"bytes": message["bytes"]})
 
 
+def ws_accept(message: Message) -> None:
+    """Accept an idle socket (the memory-per-socket measure)."""
+    message.reply_channel.send({"accept": True})
+
+
 def ws_join(message: Message) -> None:
     """Accept and join the broadcast group."""
     Group(BROADCAST_GROUP).add(message.reply_channel)

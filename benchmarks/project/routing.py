@@ -6,6 +6,7 @@ from channels.routing import route
 from . import consumers
 
 channel_routing = [
+    route("websocket.connect", consumers.ws_accept, path=r"^/idle/"),
     route("websocket.receive", consumers.ws_echo, path=r"^/echo/"),
     route("websocket.connect", consumers.ws_join, path=r"^/broadcast/"),
     route("websocket.disconnect", consumers.ws_leave, path=r"^/broadcast/"),
