@@ -2,7 +2,7 @@
 
 ``/echo/``       every frame comes back as it was sent;
 ``/broadcast/``  accepted and added to the ``bench`` group (discarded on disconnect);
-anything else   accepted by the default route and left idle.
+``/idle/``       accepted and left idle (the memory-per-socket measure).
 """
 
 from channels import Group
