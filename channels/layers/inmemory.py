@@ -22,7 +22,7 @@ from .base import Message, Received
 from .codec import decode_message
 from .direct_async import DirectAsyncLayer
 from .inmemory_registry import InMemoryRegistry
-from .membership import ADD, DISCARD
+from .membership import ADD, DISCARD, note_for
 from .names import check_channel_name, check_group_name, check_receive_names, queue_name
 
 
@@ -118,14 +118,17 @@ class InMemoryChannelLayer(InMemoryRegistry, DirectAsyncLayer):
             del self._groups[group]
         return list(members)
 
-    def _push(self, key: str, data: bytes, now: float, targets: list[str] | None) -> _Entry | None:
-        """Append a message to queue ``key``; None if the queue is at capacity."""
+    def _push(
+        self, key: str, data: bytes, now: float, targets: list[str] | None, bounded: bool = True
+    ) -> _Entry | None:
+        """Append a message to queue ``key``; None if the queue is at capacity (unless not
+        ``bounded``: membership notes never count against a capacity)."""
         queue = self._queues.get(key)
         if queue is None:
             queue = self._queues[key] = deque()
         else:
             self._drop_expired(key, queue, now)
-            if len(queue) >= self.capacities.of(key):
+            if bounded and len(queue) >= self.capacities.of(key):
                 return None
         entry = _Entry(data, now, now + self.expiry, targets)
         queue.append(entry)
@@ -200,6 +203,15 @@ class InMemoryChannelLayer(InMemoryRegistry, DirectAsyncLayer):
                 raise self.channel_full(channel, self.capacities.of(key))
         self.count("messages_sent")
         return entry
+
+    def tell_owner(self, op: str, group: str, channel: str) -> None:
+        note = note_for(op, group, channel)
+        if note is None or queue_name(channel) not in self._note_owners:
+            return
+        target, content = note
+        data = self.encode(target, content)
+        with self._lock:
+            self._push(queue_name(target), data, time.monotonic(), [target], bounded=False)
 
     def retract(self, channel: str, receipt: Any) -> bool:
         with self._lock:

@@ -77,10 +77,10 @@ class RedisOwnership(BaseChannelLayer):
     # -- membership notes (see channels.layers.membership) --------------------------------
 
     def _owner_mark(self, queue: str) -> str:
-        # The queue key, as a hash tag: on a Redis Cluster the mark shares the queue's slot
-        # (a key without braces hashes whole), so note.lua touches one slot. No queue or group
-        # key has braces, so this never collides with one.
-        return "{" + self.prefix + queue + "}owner"
+        # Under the layer's prefix (flush and SCAN find it), with the queue's key as its hash
+        # tag, so on a Redis Cluster it shares the queue's slot (a key without braces hashes
+        # whole) and note.lua touches one slot. No channel name has braces: no collision.
+        return f"{self.prefix}owner{{{self.prefix}{queue}}}"
 
     def own_memberships(self, prefix: str) -> None:
         super().own_memberships(prefix)
