@@ -3,6 +3,7 @@ reaches the process that owns its prefix, and nobody else, on the in-memory and 
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -25,14 +26,20 @@ def test_a_note_is_for_process_specific_channels_only() -> None:
     assert not is_note("daphne.response.A!x")
 
 
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis), "ipc"])
 def make_layer(request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
-    """``make_layer(**options)``: an in-memory layer, or a Redis one under the test's prefix."""
+    """``make_layer(**options)``: an in-memory layer, a Redis one under the test's prefix, or
+    an IPC one on a store of its own."""
     made: list[Any] = []
+    store = f"test-{uuid.uuid4().hex}"
 
     def make(**options: Any) -> Any:
         if request.param == "memory":
             layer: Any = InMemoryChannelLayer(**options)
+        elif request.param == "ipc":
+            from channels.layers.ipc import IPCChannelLayer
+
+            layer = IPCChannelLayer(prefix=store, **options)
         else:
             from channels.layers.redis import RedisChannelLayer
 
@@ -46,6 +53,8 @@ def make_layer(request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
 
     yield make
     for layer in made:
+        if request.param == "ipc":
+            layer.flush()
         layer.close()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sys
@@ -13,6 +14,7 @@ from typing import Any
 
 from ...exceptions import ChannelFull, InvalidChannelLayerError
 from ..base import Message
+from ..membership import ADD, DISCARD, note_for
 from ..names import check_channel_name, check_group_name, check_receive_names, queue_name
 from . import tables
 from .pending import Pending
@@ -21,6 +23,11 @@ from .store import Store
 from .wakeup import Waker
 
 _PREFIX_RE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+
+logger = logging.getLogger("channels.layers.ipc")
+
+#: Seconds an interface server's claim to its reply prefix lasts unless renewed.
+OWNER_TTL = 30
 
 #: Default size of the shared store, in bytes.
 DEFAULT_CHANNEL_MEMORY = 100 * 1024 * 1024
@@ -119,12 +126,41 @@ class IPCChannelLayer(ReceivingLayer):
         check_channel_name(channel)
         with self._transaction() as db:
             tables.group_add(db, group, channel, time.time())
+        self.tell_owner(ADD, group, channel)
 
     def group_discard(self, group: str, channel: str) -> None:
         check_group_name(group)
         check_channel_name(channel)
         with self._transaction() as db:
             tables.group_discard(db, group, channel)
+        self.tell_owner(DISCARD, group, channel)
+
+    # -- membership notes (see channels.layers.membership) --------------------------------
+
+    def own_memberships(self, prefix: str) -> None:
+        super().own_memberships(prefix)
+        with self._transaction() as db:
+            tables.claim_owner(db, prefix, time.time() + OWNER_TTL)
+
+    def tell_owner(self, op: str, group: str, channel: str) -> None:
+        note = note_for(op, group, channel)
+        if note is None:
+            return
+        target, content = note
+        data, queue = self.encode(target, content), queue_name(target)
+        try:
+            with self._transaction() as db:
+                now = time.time()
+                if not tables.owned(db, queue, now):
+                    return
+                # Never counted against a capacity: the owner reads its notes at once.
+                tables.push(db, queue, target, data, now + self.expiry, sys.maxsize, now)
+                wake = tables.take_waiter(db, queue)
+        except ChannelFull:
+            logger.warning("membership note for %s dropped: the store is full", channel)
+            return
+        if wake is not None:
+            self._wake([wake])
 
     def send_group(self, group: str, message: Message) -> None:
         data = self.encode_group_send(group, message)

@@ -239,3 +239,19 @@ def forget_dead_waiters(db: sqlite3.Connection) -> None:
             pass  # alive, another user's
     if dead:
         db.executemany("DELETE FROM waiters WHERE pid = ?", dead)
+
+
+def claim_owner(db: sqlite3.Connection, prefix: str, until: float) -> None:
+    """Record that a live process owns process prefix ``prefix`` until ``until`` (its
+    membership notes go there; see :mod:`channels.layers.membership`)."""
+    db.execute(
+        "INSERT INTO meta (key, value) VALUES (?, ?) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (f"owner:{prefix}", repr(until)),
+    )
+
+
+def owned(db: sqlite3.Connection, prefix: str, now: float) -> bool:
+    """Whether a live process owns ``prefix``."""
+    row = db.execute("SELECT value FROM meta WHERE key = ?", (f"owner:{prefix}",)).fetchone()
+    return row is not None and float(row[0]) > now
