@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -10,14 +11,20 @@ import pytest
 from channels.layers.inmemory import InMemoryChannelLayer
 
 
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis), "ipc"])
 def make_layer(request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
-    """``make_layer(**options)``: a layer of the parametrized kind; all closed afterwards."""
+    """``make_layer(**options)``: a layer of the parametrized kind (every IPC one of a test
+    on one store, as the processes of a machine are); all closed afterwards."""
     made: list[Any] = []
+    store = f"test-{uuid.uuid4().hex}"
 
     def make(**options: Any) -> Any:
         if request.param == "memory":
             layer: Any = InMemoryChannelLayer(**options)
+        elif request.param == "ipc":
+            from channels.layers.ipc import IPCChannelLayer
+
+            layer = IPCChannelLayer(prefix=store, **options)
         else:
             from channels.layers.redis import RedisChannelLayer
 
@@ -29,4 +36,6 @@ def make_layer(request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
 
     yield make
     for layer in made:
+        if request.param == "ipc":
+            layer.flush()
         layer.close()

@@ -19,6 +19,7 @@ from ..names import check_channel_name, check_group_name, check_receive_names, q
 from . import tables
 from .pending import Pending
 from .receiving import ReceivingLayer
+from .registry import IPCRegistry
 from .store import Store
 from .wakeup import Waker
 
@@ -38,7 +39,7 @@ def _default_directory() -> Path:
     return shm if shm.is_dir() else Path(tempfile.gettempdir())
 
 
-class IPCChannelLayer(ReceivingLayer):
+class IPCChannelLayer(IPCRegistry, ReceivingLayer):
     """A channel layer shared by the processes of one machine, with no server to run.
 
     Every process that builds it with the same ``prefix`` and ``directory`` shares its
