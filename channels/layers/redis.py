@@ -7,7 +7,8 @@ stored one copy per group member):
   pushes and renews the key's expiry. The message is stored inline, in the list.
 * ``receive``: a blocking pop on the server (``BLPOP``), on a connection kept for blocking
   pops; no polling and no sleeps. Every channel under a process-specific prefix lives in one
-  list, so an interface server needs one pop for all its connections.
+  list, so an interface server needs one pop for all its connections. ``areceive`` on one
+  shard pops in its own coroutine (:mod:`~channels.layers.inline_pop`).
 * ``send_group``: one script per shard. Membership is stored on the shard of each member's
   queue, and members that share a process-specific prefix get one stored copy naming all of
   them, which the receiving layer hands out one per member.
