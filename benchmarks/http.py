@@ -1,23 +1,30 @@
-"""Hello-world HTTP through channels, side by side with plain Django under gunicorn.
+"""HTTP through channels, side by side with plain Django under gunicorn (and Channels 4).
 
-    .venv/bin/python benchmarks/http.py [--duration 10] [--redis-url redis://127.0.0.1:6379]
-                                        [--no-runserver]
+    .venv/bin/python benchmarks/http.py [--duration 10] [--repeat 3] [--no-runserver]
+                                        [--channels4] [--worker-threads N]
+                                        [--redis-url redis://127.0.0.1:6379]
 
-Serves one view (``benchmarks/project``: ``HttpResponse("Hello, world!")`` behind Django's
-common middleware) three ways, one after the other on the same machine, and loads each with
-``wrk --latency`` at 1 and at 32 connections:
+Serves two views of ``benchmarks/project`` behind Django's common middleware: ``/hello/``
+(``HttpResponse("Hello, world!")``: the cost of the server and the framework) and ``/wait/``
+(a sync view that sleeps 50 ms, standing for a database query or an API call: how many such
+waits the server overlaps). Each server is loaded with ``wrk --latency``: hello at 1 and at
+32 connections, the 50 ms view at 32. The servers, one after the other on the same machine:
 
 * **gunicorn**: the WSGI app, 2 sync workers (the baseline);
 * **channels**: ``daphne benchmarks.project.asgi:channel_layer`` (the bridge) + Redis + 2
-  ``runworker`` processes (1 thread each): the deployment the docs describe;
+  ``runworker`` processes on default settings: the deployment the docs describe
+  (``--worker-threads N`` passes ``--threads N`` to the workers);
 * **channels ipc**: the same, on the single-machine IPC layer instead of Redis;
-* **runserver**: ``manage.py runserver --noreload``: daphne, the bridge and 4 worker threads
-  in one process on the in-memory layer (skip with ``--no-runserver``).
+* **runserver**: ``manage.py runserver --noreload``: daphne, the bridge and the worker
+  threads in one process on the in-memory layer (skip with ``--no-runserver``);
+* **channels 4** (with ``--channels4``): real Channels 4 + daphne serving the same two views
+  through Django's ASGI handler (``benchmarks/channels4_project``, in a virtualenv of its own:
+  see ``benchmarks/channels4.py``).
 
-Prints requests/s and p50/p99 latency per server, and channels' figures as a share of
-gunicorn's. Needs ``wrk`` (Debian/Ubuntu: ``apt-get install wrk``; macOS: ``brew install
-wrk``), gunicorn (``pip install gunicorn``) and Redis. Every process it starts is stopped and
-its Redis keys deleted at the end.
+Prints requests/s and p50/p99 latency per server, then ours ÷ each peer. Needs ``wrk``
+(Debian/Ubuntu: ``apt-get install wrk``; macOS: ``brew install wrk``), gunicorn (``pip
+install gunicorn``) and Redis. Every process it starts is stopped and its Redis keys deleted
+at the end.
 """
 
 from __future__ import annotations
@@ -54,9 +61,28 @@ from benchmarks.project.servers import (  # noqa: E402
     stopping,
 )
 
-PATH = "/hello/"
-CONNECTIONS = (1, 32)
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+
+
+@dataclass(frozen=True)
+class Load:
+    """One wrk load: a view (by name, its path on our project) at a number of connections."""
+
+    view: str
+    path: str
+    connections: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.view}, {self.connections} conn"
+
+
+HELLO_1 = Load("hello", "/hello/", 1)
+HELLO_32 = Load("hello", "/hello/", 32)
+WAIT_32 = Load("50 ms view", "/wait/", 32)
+LOADS = (HELLO_1, HELLO_32, WAIT_32)
+#: Where the Channels 4 project serves the same views (Django's ASGI handler under /django/).
+CHANNELS4_PATHS = {"/hello/": "/django/hello/", "/wait/": "/django/wait/"}
 
 
 @dataclass
@@ -101,13 +127,23 @@ def wrk(url: str, connections: int, seconds: float) -> Result:
     return Result(rate, p50, p99, errors)
 
 
-def measure(port: int, seconds: float, warmup: float) -> dict[int, Result]:
-    url = f"http://127.0.0.1:{port}{PATH}"
-    wrk(url, 4, warmup)  # imports, connections, caches
-    return {connections: wrk(url, connections, seconds) for connections in CONNECTIONS}
+def measure(
+    port: int, seconds: float, warmup: float, paths: dict[str, str] | None = None
+) -> dict[Load, Result]:
+    """Every load of :data:`LOADS` on the server at ``port``; ``paths`` maps our paths to
+    the server's own."""
+    paths = paths or {}
+    for path in dict.fromkeys(load.path for load in LOADS):
+        wrk(f"http://127.0.0.1:{port}{paths.get(path, path)}", 4, warmup)  # imports, caches
+    return {
+        load: wrk(
+            f"http://127.0.0.1:{port}{paths.get(load.path, load.path)}", load.connections, seconds
+        )
+        for load in LOADS
+    }
 
 
-def run_gunicorn(seconds: float, warmup: float) -> dict[int, Result]:
+def run_gunicorn(seconds: float, warmup: float) -> dict[Load, Result]:
     with stopping([]) as processes:
         server, port = start_gunicorn(project_env("inmemory"))
         processes.append(server)
@@ -115,9 +151,14 @@ def run_gunicorn(seconds: float, warmup: float) -> dict[int, Result]:
 
 
 def run_channels(
-    seconds: float, warmup: float, redis_url: str, layer: str = "redis"
-) -> dict[int, Result]:
-    """daphne + 2 runworker on ``layer``: ``redis`` or ``ipc`` (one machine, no server)."""
+    seconds: float,
+    warmup: float,
+    redis_url: str,
+    layer: str = "redis",
+    worker_args: tuple[str, ...] = (),
+) -> dict[Load, Result]:
+    """daphne + 2 runworker (given ``worker_args``) on ``layer``: ``redis`` or ``ipc`` (one
+    machine, no server)."""
     if layer == "ipc":
         prefix = f"bench-http-{uuid.uuid4().hex[:12]}"
         env = project_env("ipc", prefix)
@@ -127,7 +168,7 @@ def run_channels(
     try:
         with stopping([]) as processes:
             for _ in range(2):
-                processes.append(start_runworker(env))
+                processes.append(start_runworker(env, *worker_args))
             daphne, port = start_daphne(env)
             processes.append(daphne)
             return measure(port, seconds, warmup)
@@ -138,7 +179,7 @@ def run_channels(
             flush_prefix(prefix, redis_url)
 
 
-def run_runserver(seconds: float, warmup: float) -> dict[int, Result]:
+def run_runserver(seconds: float, warmup: float) -> dict[Load, Result]:
     with stopping([]) as processes:
         server: Process
         server, port = start_runserver(project_env("inmemory"))
@@ -146,39 +187,53 @@ def run_runserver(seconds: float, warmup: float) -> dict[int, Result]:
         return measure(port, seconds, warmup)
 
 
-def median_results(results: list[dict[int, Result]]) -> dict[int, Result]:
-    """Per connection count, the median of each figure over the rounds."""
+def run_channels4(seconds: float, warmup: float, redis_url: str, venv: Path) -> dict[Load, Result]:
+    """Channels 4's daphne serving the same views through Django's ASGI handler."""
+    from benchmarks import channels4
+
+    prefix = new_prefix("http-channels4")
+    try:
+        with stopping([]) as processes:
+            server, port = channels4.start_channels4(venv, prefix, redis_url)
+            processes.append(server)
+            return measure(port, seconds, warmup, CHANNELS4_PATHS)
+    finally:
+        flush_prefix(prefix, redis_url)
+
+
+def median_results(results: list[dict[Load, Result]]) -> dict[Load, Result]:
+    """Per load, the median of each figure over the rounds."""
     return {
-        connections: Result(
-            statistics.median(r[connections].rate for r in results),
-            statistics.median(r[connections].p50 for r in results),
-            statistics.median(r[connections].p99 for r in results),
-            max(r[connections].errors for r in results),
+        load: Result(
+            statistics.median(r[load].rate for r in results),
+            statistics.median(r[load].p50 for r in results),
+            statistics.median(r[load].p99 for r in results),
+            max(r[load].errors for r in results),
         )
-        for connections in CONNECTIONS
+        for load in LOADS
     }
 
 
-def table(columns: dict[str, dict[int, Result]]) -> str:
+def table(columns: dict[str, dict[Load, Result]]) -> str:
     names = list(columns)
-    base = columns.get("gunicorn")
-    rows: list[list[str]] = [["hello world", *names]]
-    for connections in CONNECTIONS:
-        results = [columns[name][connections] for name in names]
-        rows.append([f"requests/s, {connections} conn", *(f"{r.rate:,.0f}" for r in results)])
-        rows.append([f"p50 ms, {connections} conn", *(f"{r.p50:.2f}" for r in results)])
-        rows.append([f"p99 ms, {connections} conn", *(f"{r.p99:.2f}" for r in results)])
+    rows: list[list[str]] = [["", *names]]
+    for load in LOADS:
+        results = [columns[name][load] for name in names]
+        rows.append([f"{load.label}: requests/s", *(f"{r.rate:,.0f}" for r in results)])
+        rows.append([f"{load.label}: p50 ms", *(f"{r.p50:.2f}" for r in results)])
+        rows.append([f"{load.label}: p99 ms", *(f"{r.p99:.2f}" for r in results)])
         if any(r.errors for r in results):
-            rows.append([f"errors, {connections} conn", *(str(r.errors) for r in results)])
-    if base is not None and "channels" in columns:
-        ours = columns["channels"]
-        share = ours[32].rate / base[32].rate
-        ratio = ours[1].p50 / base[1].p50
+            rows.append([f"{load.label}: errors", *(str(r.errors) for r in results)])
+    ours = columns.get("channels")
+    peers = [name for name in ("gunicorn", "channels 4") if name in columns]
+    if ours is not None and peers:
         rows.append([])
-        rows.append(["channels req/s / gunicorn's, 32 conn", f"{share:.0%}"])
-        rows.append(["  aim", ">= 25%"])
-        rows.append(["channels p50 / gunicorn's, 1 conn", f"{ratio:.1f}x"])
-        rows.append(["  aim", "< 4x"])
+        rows.append(["channels ÷ peer", *peers])
+        for load in LOADS:
+            rates = [ours[load].rate / columns[peer][load].rate for peer in peers]
+            rows.append([f"{load.label}: requests/s", *(f"{rate:.2f}" for rate in rates)])
+        p50s = [ours[HELLO_1].p50 / columns[peer][HELLO_1].p50 for peer in peers]
+        rows.append([f"{HELLO_1.label}: p50", *(f"{ratio:.2f}" for ratio in p50s)])
     widths = [max(len(row[i]) for row in rows if len(row) > i) for i in range(len(names) + 1)]
     lines = []
     for number, row in enumerate(rows):
@@ -201,22 +256,42 @@ def main() -> None:
     )
     parser.add_argument("--repeat", type=int, default=3, help="rounds (median is shown)")
     parser.add_argument("--no-runserver", action="store_true", help="skip the runserver column")
+    parser.add_argument(
+        "--channels4", action="store_true", help="add real Channels 4 (own virtualenv)"
+    )
+    parser.add_argument(
+        "--worker-threads", type=int, help="runworker --threads (default: runworker's own)"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit(
             "wrk is not installed. Debian/Ubuntu: apt-get install wrk; macOS: brew install wrk; "
             "or build it from https://github.com/wg/wrk"
         )
-    runs: dict[str, Callable[[], dict[int, Result]]] = {
+    from channels.worker import DEFAULT_THREADS
+
+    threads = args.worker_threads or DEFAULT_THREADS
+    worker_args = ("--threads", str(threads)) if args.worker_threads else ()
+    runs: dict[str, Callable[[], dict[Load, Result]]] = {
         "gunicorn": lambda: run_gunicorn(args.duration, args.warmup),
-        "channels": lambda: run_channels(args.duration, args.warmup, args.redis_url),
-        "channels ipc": lambda: run_channels(args.duration, args.warmup, args.redis_url, "ipc"),
+        "channels": lambda: run_channels(
+            args.duration, args.warmup, args.redis_url, worker_args=worker_args
+        ),
+        "channels ipc": lambda: run_channels(
+            args.duration, args.warmup, args.redis_url, "ipc", worker_args
+        ),
     }
     if not args.no_runserver:
         runs["runserver"] = lambda: run_runserver(args.duration, args.warmup)
+    versions = ""
+    if args.channels4:
+        from benchmarks import channels4
+
+        venv, versions = channels4.ensure_channels4()
+        runs["channels 4"] = lambda: run_channels4(args.duration, args.warmup, args.redis_url, venv)
     # Servers take turns, round after round, so a burst of load from elsewhere on the
     # machine lands on all of them; each cell is the median over the rounds.
-    samples: dict[str, list[dict[int, Result]]] = {name: [] for name in runs}
+    samples: dict[str, list[dict[Load, Result]]] = {name: [] for name in runs}
     for number in range(args.repeat):
         for name, run in runs.items():
             print(f"round {number + 1}/{args.repeat}: {name}...", file=sys.stderr, flush=True)
@@ -224,10 +299,13 @@ def main() -> None:
     columns = {name: median_results(results) for name, results in samples.items()}
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     print(
-        f"GET {PATH} with wrk, {args.duration:g} s per run, median of {args.repeat} rounds; "
-        f"load average at the end: {load}\ngunicorn: 2 sync workers; channels: daphne + Redis + "
-        "2 runworker (1 thread each); channels ipc: the same on the IPC layer; runserver: "
-        "in-memory layer, 4 worker threads"
+        f"wrk, {args.duration:g} s per run, median of {args.repeat} rounds; {os.cpu_count()} "
+        f"cores, load average at the end: {load}\n"
+        "hello: GET /hello/; 50 ms view: GET /wait/ (a sync view sleeping 50 ms)\n"
+        f"gunicorn: 2 sync workers; channels: daphne + Redis + 2 runworker ({threads} threads "
+        f"each); channels ipc: the same on the IPC layer; runserver: in-memory layer, "
+        f"{DEFAULT_THREADS} worker threads"
+        + (f"; channels 4: daphne + Django's ASGI handler ({versions})" if versions else "")
     )
     print(table(columns))
 

@@ -48,6 +48,14 @@ logger = logging.getLogger("channels.worker")
 #: Longest blocking receive of a consumer thread: how soon an idle thread sees a stop.
 THREAD_RECEIVE_SLICE = 1.0
 
+#: Consumer threads of a worker unless told otherwise (``runworker --threads``). Django views
+#: mostly wait on I/O (database, cache, APIs): a thread waiting 50 ms serves 20 requests a
+#: second, so one thread made a worker serve 20. Sixteen let the documented deployment (two
+#: workers) keep 32 such requests in flight, as many as 32 busy connections send; an idle
+#: thread only waits in its blocking receive. Each thread may hold a database connection (see
+#: docs/workers.rst, "Threads").
+DEFAULT_THREADS = 16
+
 
 class Worker(MessageDispatch):
     """Runs consumers for the messages of ``channel_layer`` (a wrapper from
@@ -62,7 +70,7 @@ class Worker(MessageDispatch):
         self,
         channel_layer: Any = None,
         *,
-        threads: int = 1,
+        threads: int = DEFAULT_THREADS,
         max_concurrency: int = 100,
         only_channels: Iterable[str] | None = None,
         exclude_channels: Iterable[str] | None = None,
@@ -429,4 +437,4 @@ class Worker(MessageDispatch):
             logger.error("consumer run failed", exc_info=future.exception())
 
 
-__all__ = ["Worker"]
+__all__ = ["DEFAULT_THREADS", "Worker"]

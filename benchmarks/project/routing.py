@@ -10,4 +10,6 @@ channel_routing = [
     route("websocket.receive", consumers.ws_echo, path=r"^/echo/"),
     route("websocket.connect", consumers.ws_join, path=r"^/broadcast/"),
     route("websocket.disconnect", consumers.ws_leave, path=r"^/broadcast/"),
+    route("longpoll.park", consumers.longpoll_park),
+    route("longpoll.release", consumers.longpoll_release),
 ]

@@ -4,6 +4,7 @@
 ``BENCH_REDIS_PREFIX``  the Redis key prefix (required with ``redis``; one per run)
 ``BENCH_IPC_PREFIX``    the IPC layer's store prefix (required with ``ipc``; one per run)
 ``REDIS_URL``           default ``redis://127.0.0.1:6379``
+``BENCH_CHANNEL_CAPACITY``  ``channel_capacity`` as JSON (default: the layer's defaults)
 
 The same settings serve gunicorn and the channels processes, so both run the same view
 through the same middleware.
@@ -11,6 +12,7 @@ through the same middleware.
 
 from __future__ import annotations
 
+import json
 import os
 
 SECRET_KEY = "channels-benchmarks-only"
@@ -36,6 +38,7 @@ DATABASES: dict[str, dict[str, str]] = {}
 STATIC_URL = "/static/"
 
 ROUTING = "benchmarks.project.routing.channel_routing"
+_CAPACITY = json.loads(os.environ.get("BENCH_CHANNEL_CAPACITY") or "null")
 
 if os.environ.get("BENCH_LAYER", "redis") == "redis":
     CHANNEL_LAYERS = {
@@ -44,6 +47,7 @@ if os.environ.get("BENCH_LAYER", "redis") == "redis":
             "CONFIG": {
                 "hosts": [os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379"],
                 "prefix": os.environ["BENCH_REDIS_PREFIX"],
+                "channel_capacity": _CAPACITY,
             },
             "ROUTING": ROUTING,
         }

@@ -4,4 +4,8 @@ from django.urls import path
 
 from . import views
 
-urlpatterns = [path("hello/", views.hello)]
+urlpatterns = [
+    path("hello/", views.hello),
+    path("wait/", views.wait),
+    path("park/", views.park),
+]

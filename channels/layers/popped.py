@@ -177,6 +177,10 @@ class OrphanedPops:
         # run yet, and this receive now owns whatever it popped.
         return task if task is not None else loop.create_task(start())
 
+    def has(self, ident: PopKey) -> bool:
+        """True when a pop on these keys is left running on this loop, to adopt."""
+        return ident in self._by_loop.get(asyncio.get_running_loop(), {})
+
     def orphan(self, ident: PopKey, task: asyncio.Task[Any]) -> None:
         """Keep a receive's unfinished pop for adoption; what it pops unadopted is deposited."""
         if task.done():

@@ -7,7 +7,8 @@ stored one copy per group member):
   pushes and renews the key's expiry. The message is stored inline, in the list.
 * ``receive``: a blocking pop on the server (``BLPOP``), on a connection kept for blocking
   pops; no polling and no sleeps. Every channel under a process-specific prefix lives in one
-  list, so an interface server needs one pop for all its connections.
+  list, so an interface server needs one pop for all its connections. ``areceive`` on one
+  shard pops in its own coroutine (:mod:`~channels.layers.inline_pop`).
 * ``send_group``: one script per shard. Membership is stored on the shard of each member's
   queue, and members that share a process-specific prefix get one stored copy naming all of
   them, which the receiving layer hands out one per member.
@@ -41,6 +42,7 @@ from . import cluster_groups, envelope
 from .base import Message, Received
 from .cluster import CLUSTER_TRANSIENT, ClusterShard, LayerShard, by_slot
 from .codec import decode_message
+from .inline_pop import can_pop_inline, inline_pop
 from .membership import ADD, DISCARD
 from .names import check_channel_name, check_group_name, check_receive_names, queue_name
 from .outages import Outages, refused_credentials
@@ -283,6 +285,11 @@ class RedisChannelLayer(RedisRegistry, RedisOwnership):
                     return found
             return None, None
         deadline = time.monotonic() + (self.block_timeout if timeout is None else timeout)
+        if len(by_shard) == 1 and can_pop_inline(by_shard[0][0]):
+            shard, keys = by_shard[0]
+            ident = (id(shard), *sorted(keys))
+            if not self._orphans.has(ident):  # else adopt it below
+                return await self._areceive_inline(queues, shard, keys, ident, deadline)
         pops: dict[tuple[Any, ...], asyncio.Task[Any]] = {}
         try:
             while time.monotonic() < deadline:
@@ -309,6 +316,19 @@ class RedisChannelLayer(RedisRegistry, RedisOwnership):
             for ident, task in pops.items():
                 self._orphans.orphan(ident, task)
 
+    async def _areceive_inline(
+        self, queues: list[str], shard: LayerShard, keys: list[str], ident: Any, deadline: float
+    ) -> Received:
+        """A blocking receive on one shard, its pops run in this coroutine (see
+        :mod:`~channels.layers.inline_pop`)."""
+        while time.monotonic() < deadline:
+            found = self._popped.accept_popped(await self._blpop(shard, keys, deadline, ident))
+            if found is None:
+                found = self._popped.take(queues)
+            if found is not None:
+                return found
+        return None, None
+
     async def _pop_now(self, shard: LayerShard, keys: list[str]) -> list[Any] | None:
         """Run the non-blocking ``pop`` script; if this receive is cancelled meanwhile, what
         the script popped is kept in the buffer."""
@@ -321,11 +341,19 @@ class RedisChannelLayer(RedisRegistry, RedisOwnership):
             task.add_done_callback(self._popped.deposit_script_pop)
             raise
 
-    async def _blpop(self, shard: LayerShard, keys: list[str], deadline: float) -> Popped:
-        """One blocking pop (see :func:`~channels.layers.popped.blocking_pop`), or None on
+    async def _blpop(
+        self, shard: LayerShard, keys: list[str], deadline: float, inline: Any = None
+    ) -> Popped:
+        """One blocking pop (see :func:`~channels.layers.popped.blocking_pop`; in this
+        coroutine, orphaned under ``inline`` if cancelled, when that is given), or None on
         timeout or after a backoff pause during an outage."""
         try:
-            popped = await blocking_pop(shard, keys, _pop_timeout(deadline))
+            if inline is None:
+                popped = await blocking_pop(shard, keys, _pop_timeout(deadline))
+            else:
+                popped = await inline_pop(
+                    shard, keys, _pop_timeout(deadline), self._orphans, inline
+                )
         except redis.exceptions.MovedError as exc:
             raise self._topology.moved(shard, exc) from exc
         except _UNREACHABLE as exc:

@@ -19,6 +19,7 @@ from channels.layers import (
     get_channel_layer,
     lookup,
 )
+from channels.layers.capacity import DEFAULT_CHANNEL_CAPACITY
 from channels.layers.channels_redis_options import translate_channels_redis_options
 
 
@@ -107,7 +108,8 @@ def test_channels_4_in_memory_options_are_accepted() -> None:
     )
     adapter = AsyncChannelLayer(layer)
     assert (adapter.expiry, adapter.group_expiry, adapter.capacity) == (30, 600, 5)
-    assert list(adapter.channel_capacity.values()) == [50]
+    # The given override first, then the built-in default that it did not replace.
+    assert list(adapter.channel_capacity.values()) == [50, DEFAULT_CHANNEL_CAPACITY["websocket.*"]]
     assert adapter.extensions == ["groups", "flush"]
     assert isinstance(layer, BaseChannelLayer)
 

@@ -5,7 +5,7 @@ The channel layer comes from the environment, so a test can start ``runworker`` 
 ``CHANNELS_TEST_LAYER``         ``inmemory`` (default), ``redis`` or ``ipc``
 ``CHANNELS_TEST_IPC_PREFIX``    the IPC layer's store prefix (required with ``ipc``)
 ``CHANNELS_TEST_REDIS_PREFIX``  the Redis key prefix (required with ``redis``; unique per test)
-``CHANNELS_TEST_CAPACITY``      channel capacity (default 100)
+``CHANNELS_TEST_CAPACITY``      channel capacity, http.request and websocket.* too (default 100)
 ``REDIS_URL``                   default ``redis://127.0.0.1:6379``
 ``CHANNELS_TEST_DB``            the SQLite file (default: one in the temp directory)
 ``CHANNELS_TEST_ROUTING``       the ROUTING dotted path (default: this project's routing)
@@ -72,6 +72,14 @@ STATIC_URL = "/static/"
 
 _ROUTING = os.environ.get("CHANNELS_TEST_ROUTING", "tests.project.routing.channel_routing")
 
+# The tests fill channels with a few messages: one capacity for every normal channel, the
+# interface server's included (their built-in default is 5,000).
+_CAPACITY_VALUE = int(os.environ.get("CHANNELS_TEST_CAPACITY", "100"))
+_CAPACITY = {
+    "capacity": _CAPACITY_VALUE,
+    "channel_capacity": {"http.request": _CAPACITY_VALUE, "websocket.*": _CAPACITY_VALUE},
+}
+
 if os.environ.get("CHANNELS_TEST_LAYER", "inmemory") == "redis":
     CHANNEL_LAYERS = {
         "default": {
@@ -80,7 +88,7 @@ if os.environ.get("CHANNELS_TEST_LAYER", "inmemory") == "redis":
             "CONFIG": {
                 "hosts": [os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379"],
                 "prefix": os.environ["CHANNELS_TEST_REDIS_PREFIX"],
-                "capacity": int(os.environ.get("CHANNELS_TEST_CAPACITY", "100")),
+                **_CAPACITY,
             },
             "ROUTING": _ROUTING,
         }
@@ -92,7 +100,7 @@ elif os.environ.get("CHANNELS_TEST_LAYER") == "ipc":
             "BACKEND": "asgi_ipc.IPCChannelLayer",
             "CONFIG": {
                 "prefix": os.environ["CHANNELS_TEST_IPC_PREFIX"],
-                "capacity": int(os.environ.get("CHANNELS_TEST_CAPACITY", "100")),
+                **_CAPACITY,
             },
             "ROUTING": _ROUTING,
         }

@@ -10,6 +10,13 @@ INSTALLED_APPS = []
 DATABASES = {}
 USE_TZ = True
 ASGI_APPLICATION = "echo4.asgi.application"
+ROOT_URLCONF = "echo4.urls"
+# The middleware of benchmarks/project/settings.py, so the Django views cost the same.
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",

@@ -91,7 +91,10 @@ class Command(BaseRunserver):  # type: ignore[misc,valid-type]
         if wrapper is not None:
             wrapper.router.check_default(http_consumer=self._http_consumer(options))
         if wrapper is not None and options.get("run_worker", True):
-            self._start_worker(wrapper, threads=1 if not options["use_threading"] else 4)
+            from channels.worker import DEFAULT_THREADS
+
+            threads = DEFAULT_THREADS if options["use_threading"] else 1
+            self._start_worker(wrapper, threads=threads)
         elif wrapper is not None and wrapper.local_only():
             self.stderr.write(
                 self.style.WARNING(

@@ -17,7 +17,7 @@ from channels.management.channel_names import run_channel_worker
 from channels.management.cross_process import check_reachable, cross_process_layer, setup_logging
 from channels.signals import worker_process_ready
 from channels.tuning import tune_process
-from channels.worker import Worker
+from channels.worker import DEFAULT_THREADS, Worker
 from channels.worker_meter import start_reporting
 
 
@@ -63,7 +63,10 @@ class Command(BaseCommand):
             help="Do not listen on channels matching this glob; repeatable.",
         )
         parser.add_argument(
-            "--threads", type=int, default=1, help="Threads for sync consumers (default: 1)."
+            "--threads",
+            type=int,
+            default=DEFAULT_THREADS,
+            help=f"Threads for sync consumers (default: {DEFAULT_THREADS}).",
         )
         parser.add_argument(
             "--max-concurrency",
