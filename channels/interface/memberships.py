@@ -87,8 +87,10 @@ class Memberships:
         if groups:
             self._chore(self._discard(groups, channel))
 
-    async def restore(self) -> int:
-        """Add every recorded membership to the store again; returns how many."""
+    async def restore(self) -> tuple[int, int]:
+        """Add every recorded membership to the store again; returns how many went back and
+        how many could not (right after a restart, pooled connections to the old server
+        fail their first command)."""
         pairs = [(group, channel) for channel, groups in self._groups.items() for group in groups]
         results = await asyncio.gather(
             *(self.layer.agroup_add(group, channel) for group, channel in pairs),
@@ -97,12 +99,12 @@ class Memberships:
         failed = [r for r in results if isinstance(r, BaseException)]
         if failed:
             logger.warning(
-                "could not restore %d of %d group memberships: %s",
+                "could not restore %d of %d group memberships yet (%s); retrying",
                 len(failed),
                 len(pairs),
                 failed[0],
             )
-        return len(pairs) - len(failed)
+        return len(pairs) - len(failed), len(failed)
 
     def claim(self) -> None:
         """Claim this prefix's notes at once (before the first connection's consumer can
@@ -133,9 +135,14 @@ class Memberships:
             if epoch is None:
                 continue
             if known is not None and epoch != known:
-                await self.layer.aown_memberships(self.prefix)
+                try:
+                    await self.layer.aown_memberships(self.prefix)
+                except ChannelLayerError:
+                    continue
                 claimed = now
-                restored = await self.restore()
+                restored, failed = await self.restore()
+                if failed:
+                    continue  # compare again next time: the whole restore runs again
                 logger.warning(
                     "the channel layer's store lost its data (restarted or failed over): "
                     "put back %d group memberships of this server's sockets",
