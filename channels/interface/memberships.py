@@ -53,6 +53,10 @@ class Memberships:
         self.check_interval = check_interval
         self._groups: dict[str, set[str]] = {}
         self._chores: set[asyncio.Task[Any]] = set()
+        # The store's epoch when this server claimed its prefix (None: not read yet), and
+        # whether a restore is owed (one that partly failed runs again).
+        self._known: Any = None
+        self._owed = False
 
     def groups_of(self, channel: str) -> set[str]:
         """The groups ``channel`` is in, as far as this server has heard."""
@@ -111,44 +115,47 @@ class Memberships:
         add it to a group); an unreachable layer is retried by :meth:`keep`."""
         try:
             self.layer.own_memberships(self.prefix)
+            # Known from the start, so a restart right after this one is noticed too.
+            self._known = self.layer.store_epoch()
         except ChannelLayerError as exc:
             logger.warning("could not claim the membership notes of %s yet: %s", self.prefix, exc)
 
     async def keep(self) -> None:
         """Forever: renew the claim to this prefix's notes, and put the memberships back
-        whenever the store's epoch changes."""
-        known: Any = None
+        when the store lost them: its epoch changed, or this server's claim is gone."""
         claimed = time.monotonic()
         while True:
             await asyncio.sleep(self.check_interval)
             now = time.monotonic()
             try:
-                if now - claimed >= CLAIM_EVERY:
+                epoch = await self.layer.astore_epoch()
+                lost = self._owed or (
+                    self._known is not None and epoch is not None and epoch != self._known
+                )
+                if not lost and self._groups:
+                    # Also a store that came back empty before this server ever read its
+                    # epoch: the claim it made is not there any more.
+                    lost = await self.layer.aowns_memberships(self.prefix) is False
+                if lost or now - claimed >= CLAIM_EVERY:
                     await self.layer.aown_memberships(self.prefix)
                     claimed = now
-                epoch = await self.layer.astore_epoch()
             except ChannelLayerError:
                 continue  # unreachable now: compare again once it answers
             except Exception:
                 logger.exception("could not check the channel layer's store")
                 continue
-            if epoch is None:
-                continue
-            if known is not None and epoch != known:
-                try:
-                    await self.layer.aown_memberships(self.prefix)
-                except ChannelLayerError:
-                    continue
-                claimed = now
+            if lost:
                 restored, failed = await self.restore()
+                self._owed = bool(failed)
                 if failed:
-                    continue  # compare again next time: the whole restore runs again
+                    continue  # the next pass restores again
                 logger.warning(
                     "the channel layer's store lost its data (restarted or failed over): "
                     "put back %d group memberships of this server's sockets",
                     restored,
                 )
-            known = epoch
+            if epoch is not None:
+                self._known = epoch
 
     async def _discard(self, groups: set[str], channel: str) -> None:
         for group in groups:

@@ -237,6 +237,11 @@ class BaseChannelLayer(abc.ABC):
         """Async :meth:`own_memberships`."""
         self.own_memberships(prefix)
 
+    async def aowns_memberships(self, prefix: str) -> bool | None:
+        """Whether this process's claim to ``prefix`` is still in the store: False once the
+        store lost it (restarted empty), None for a layer that cannot tell."""
+        return None
+
     def unwanted_note(self, channel: str) -> bool:
         """True for a membership note that no receive of this process asked for (a layer's
         receive drops it and carries on)."""

@@ -94,6 +94,11 @@ class RedisOwnership(BaseChannelLayer):
         with self._reaching(shard):
             await shard.for_loop().plain.set(self._owner_mark(prefix), 1, ex=OWNER_TTL)
 
+    async def aowns_memberships(self, prefix: str) -> bool | None:
+        shard = self._shard(prefix)
+        with self._reaching(shard):
+            return bool(await shard.for_loop().plain.exists(self._owner_mark(prefix)))
+
     def _note_call(
         self, op: str, group: str, channel: str
     ) -> tuple[LayerShard, list[str], list[Any]]:

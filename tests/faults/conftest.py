@@ -111,6 +111,8 @@ def fault_site(tmp_path: Path) -> Iterator[Any]:
 
     yield make
     for site in made:
+        # Shown with a failing test's captured output: what each process said.
+        print(site.output())
         for process in site.processes:
             with contextlib.suppress(ProcessLookupError, OSError):
                 process.send_signal(signal.SIGTERM)

@@ -38,7 +38,13 @@ def run_json(*args: str) -> dict[str, Any]:
 @pytest.fixture
 def redis_layer(redis_url: str, redis_prefix: str) -> Iterator[Any]:
     """The ``default`` layer on Redis under this test's prefix, with the e2e routing."""
-    config = {"hosts": [redis_url], "prefix": redis_prefix, "capacity": 2}
+    # http.request and websocket.* have larger default capacities of their own: set them too.
+    config = {
+        "hosts": [redis_url],
+        "prefix": redis_prefix,
+        "capacity": 2,
+        "channel_capacity": {"http.request": 2, "websocket.*": 2},
+    }
     with override_settings(
         CHANNEL_LAYERS={"default": {"BACKEND": REDIS, "CONFIG": config, "ROUTING": ROUTING}}
     ):

@@ -143,6 +143,10 @@ class IPCChannelLayer(IPCRegistry, ReceivingLayer):
         with self._transaction() as db:
             tables.claim_owner(db, prefix, time.time() + OWNER_TTL)
 
+    async def aowns_memberships(self, prefix: str) -> bool | None:
+        with self._transaction() as db:
+            return tables.owned(db, prefix, time.time())
+
     def tell_owner(self, op: str, group: str, channel: str) -> None:
         note = note_for(op, group, channel)
         if note is None:
