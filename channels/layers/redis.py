@@ -46,8 +46,8 @@ from .inline_pop import can_pop_inline, inline_pop
 from .membership import ADD, DISCARD
 from .names import check_channel_name, check_group_name, check_receive_names, queue_name
 from .outages import Outages, refused_credentials
-from .ownership import RedisOwnership
 from .popped import OrphanedPops, Popped, PoppedMessages, blocking_pop, shuffled
+from .redis_inspection import RedisInspection
 from .redis_registry import RedisRegistry
 from .shards import POP_SLICE, HostSpec, redis, shard_index
 from .topology import Topology
@@ -62,7 +62,7 @@ def _pop_timeout(deadline: float) -> float:
     return max(0.01, round(min(deadline - time.monotonic(), POP_SLICE), 3))
 
 
-class RedisChannelLayer(RedisRegistry, RedisOwnership):
+class RedisChannelLayer(RedisRegistry, RedisInspection):
     """A channel layer on Redis, shared by every process that uses the same ``hosts`` and
     ``prefix``.
 
@@ -441,60 +441,6 @@ class RedisChannelLayer(RedisRegistry, RedisOwnership):
         return self._live_members(group, replies)
 
     # -- the rest ---------------------------------------------------------------------------
-
-    def _match(self) -> str:
-        # The prefix is literal: escape glob characters for SCAN MATCH.
-        return "".join("\\" + c if c in "*?[]\\" else c for c in self.prefix) + "*"
-
-    def flush(self) -> None:
-        self._popped.clear()
-        for shard in self.shards:
-            with self._reaching(shard):
-                batch = []
-                for key in shard.client.scan_iter(match=self._match(), count=1000):
-                    batch.append(key)
-                    if len(batch) >= 500:
-                        shard.client.unlink(*batch)
-                        batch.clear()
-                if batch:
-                    shard.client.unlink(*batch)
-
-    async def aflush(self) -> None:
-        self._popped.clear()
-        for shard in self.shards:
-            client = shard.for_loop().plain
-            with self._reaching(shard):
-                keys = [key async for key in client.scan_iter(match=self._match(), count=1000)]
-                for start in range(0, len(keys), 500):
-                    await client.unlink(*keys[start : start + 500])
-
-    def _statistics(self, queue: str, length: int, head: bytes | None) -> dict[str, Any]:
-        oldest = None
-        if head is not None:
-            expires_at, _, _ = envelope.unpack(queue, head)
-            oldest = max(0.0, time.time() - (expires_at - self.expiry))
-        return {
-            "messages_pending": length,
-            "oldest_message_age": oldest,
-            "capacity": self.capacities.of(queue),
-        }
-
-    def channel_statistics(self, channel: str) -> dict[str, Any]:
-        queue = check_receive_names([queue_name(channel)])[0]
-        shard = self._shard(queue)
-        with self._reaching(shard):
-            pipe = shard.client.pipeline(transaction=False)
-            length, head = pipe.llen(self.prefix + queue).lindex(self.prefix + queue, 0).execute()
-        return self._statistics(queue, length, head)
-
-    async def achannel_statistics(self, channel: str) -> dict[str, Any]:
-        queue = check_receive_names([queue_name(channel)])[0]
-        shard = self._shard(queue)
-        with self._reaching(shard):
-            pipe = shard.for_loop().plain.pipeline(transaction=False)
-            pipe.llen(self.prefix + queue).lindex(self.prefix + queue, 0)
-            length, head = await pipe.execute()
-        return self._statistics(queue, length, head)
 
     def close(self) -> None:
         self._portal.close(self._close_loop_clients, timeout=POP_SLICE + 1)
