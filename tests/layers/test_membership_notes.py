@@ -3,15 +3,14 @@ reaches the process that owns its prefix, and nobody else, on the in-memory and 
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 import redis
 
-from channels.layers import InMemoryChannelLayer
 from channels.layers.membership import NOTE_CHANNEL, is_note, note_for
+from tests import layer_kinds
 from tests.conftest import keys_under
 
 
@@ -26,36 +25,8 @@ def test_a_note_is_for_process_specific_channels_only() -> None:
     assert not is_note("daphne.response.A!x")
 
 
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis), "ipc"])
-def make_layer(request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
-    """``make_layer(**options)``: an in-memory layer, a Redis one under the test's prefix, or
-    an IPC one on a store of its own."""
-    made: list[Any] = []
-    store = f"test-{uuid.uuid4().hex}"
-
-    def make(**options: Any) -> Any:
-        if request.param == "memory":
-            layer: Any = InMemoryChannelLayer(**options)
-        elif request.param == "ipc":
-            from channels.layers.ipc import IPCChannelLayer
-
-            layer = IPCChannelLayer(prefix=store, **options)
-        else:
-            from channels.layers.redis import RedisChannelLayer
-
-            layer = RedisChannelLayer(
-                hosts=[request.getfixturevalue("redis_url")],
-                prefix=request.getfixturevalue("redis_prefix"),
-                **options,
-            )
-        made.append(layer)
-        return layer
-
-    yield make
-    for layer in made:
-        if request.param == "ipc":
-            layer.flush()
-        layer.close()
+#: Every kind of layer (see tests/layer_kinds.py).
+make_layer = layer_kinds.make_layer
 
 
 @pytest.fixture

@@ -1,41 +1,5 @@
-"""Layers for the operations tests: in-memory, and Redis under a prefix of the test's own."""
+"""Layers for the operations tests: every kind (see tests/layer_kinds.py)."""
 
-from __future__ import annotations
+from tests.layer_kinds import make_layer
 
-import uuid
-from collections.abc import Callable, Iterator
-from typing import Any
-
-import pytest
-
-from channels.layers.inmemory import InMemoryChannelLayer
-
-
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis), "ipc"])
-def make_layer(request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
-    """``make_layer(**options)``: a layer of the parametrized kind (every IPC one of a test
-    on one store, as the processes of a machine are); all closed afterwards."""
-    made: list[Any] = []
-    store = f"test-{uuid.uuid4().hex}"
-
-    def make(**options: Any) -> Any:
-        if request.param == "memory":
-            layer: Any = InMemoryChannelLayer(**options)
-        elif request.param == "ipc":
-            from channels.layers.ipc import IPCChannelLayer
-
-            layer = IPCChannelLayer(prefix=store, **options)
-        else:
-            from channels.layers.redis import RedisChannelLayer
-
-            url = request.getfixturevalue("redis_url")
-            prefix = request.getfixturevalue("redis_prefix")
-            layer = RedisChannelLayer([url], prefix, **options)
-        made.append(layer)
-        return layer
-
-    yield make
-    for layer in made:
-        if request.param == "ipc":
-            layer.flush()
-        layer.close()
+__all__ = ["make_layer"]
