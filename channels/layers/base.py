@@ -12,7 +12,7 @@ import asyncio
 import logging
 import threading
 from collections.abc import Iterable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .. import log_context  # noqa: F401 - gives channels.layers records their log fields
 from ..exceptions import ChannelFull, ChannelLayerError, MessageTooLarge
@@ -27,6 +27,9 @@ from .names import (
     queue_name,
 )
 from .tally import ChannelTally
+
+if TYPE_CHECKING:  # outages.py needs redis-py, which this module must not
+    from .outages import OutageWatcher
 
 logger = logging.getLogger("channels.layers")
 
@@ -102,6 +105,12 @@ class BaseChannelLayer(abc.ABC):
     #: True when :meth:`store_epoch` tells when the store lost its data (the interface
     #: server then puts its sockets' group memberships back).
     detects_store_loss: ClassVar[bool] = False
+    #: Message types sent to this process's own channels (``prefix!local`` names being
+    #: received with the Channels 4 API) when the layer's receives lose the store, and when
+    #: they reach it again: ``channels_redis``'s pub/sub ``on_disconnect`` and
+    #: ``on_reconnect``. None sends no such message.
+    on_disconnect: str | None = None
+    on_reconnect: str | None = None
     ChannelFull = ChannelFull
     MessageTooLarge = MessageTooLarge
 
@@ -273,6 +282,14 @@ class BaseChannelLayer(abc.ABC):
         if not self.detects_store_loss:
             return None
         return await asyncio.to_thread(self.store_epoch)
+
+    def watch_outages(self, watcher: OutageWatcher) -> None:  # noqa: B027 - optional
+        """Call ``watcher(server, reachable)`` when this layer's receives lose the store and
+        when they reach it again (see :class:`~channels.layers.outages.Outages`); a layer
+        with nothing to lose (this default) never calls it."""
+
+    def unwatch_outages(self, watcher: OutageWatcher) -> None:  # noqa: B027 - optional
+        """Stop calling ``watcher``."""
 
     def check(self) -> None:  # noqa: B027 - optional: a layer with nothing to reach
         """Reach the layer's store once: raise

@@ -10,7 +10,9 @@ which take that ``CONFIG`` and hand :func:`translate_channels_redis_options`'s r
 (``{"host": ..., "port": ..., "password": ...}``), dicts with an ``"address"`` (a URL or a
 pair) plus connection options, or Sentinel dicts (``{"sentinels": [...], "master_name":
 ...}``). ``prefix``, ``expiry``, ``group_expiry``, ``capacity``, ``channel_capacity`` and
-``symmetric_encryption_keys`` mean what they mean there.
+``symmetric_encryption_keys`` mean what they mean there. The pub/sub layer's ``on_disconnect``
+and ``on_reconnect`` name message types that every consumer of the process gets when the
+layer's receives lose Redis and when they reach it again (see :mod:`~channels.layers.demux`).
 """
 
 from __future__ import annotations
@@ -24,8 +26,12 @@ from .redis import RedisChannelLayer
 SAME_OPTIONS = frozenset(
     {"expiry", "group_expiry", "capacity", "channel_capacity", "symmetric_encryption_keys"}
 )
+#: The pub/sub layer's outage notices: the message types consumers get.
+NOTICE_OPTIONS = ("on_disconnect", "on_reconnect")
 #: What the pub/sub layer documents (it has no capacities or expiry of its own).
-PUBSUB_OPTIONS = frozenset({"hosts", "prefix", "symmetric_encryption_keys", "serializer_format"})
+PUBSUB_OPTIONS = frozenset(
+    {"hosts", "prefix", "symmetric_encryption_keys", "serializer_format"} | {*NOTICE_OPTIONS}
+)
 CORE_OPTIONS = SAME_OPTIONS | {"hosts", "prefix", "serializer_format"}
 
 _SENTINEL_KEYS = ("sentinels", "master_name", "sentinel_kwargs")
@@ -105,6 +111,11 @@ def translate_channels_redis_options(
     backend = "RedisPubSubChannelLayer" if pubsub else "RedisChannelLayer"
     known = PUBSUB_OPTIONS if pubsub else CORE_OPTIONS
     unknown = sorted(set(options) - known)
+    if not pubsub and set(unknown) & set(NOTICE_OPTIONS):
+        raise TypeError(
+            f"channels_redis option(s) {sorted(set(unknown) & set(NOTICE_OPTIONS))!r} belong "
+            "to channels_redis.pubsub.RedisPubSubChannelLayer: use that BACKEND, or remove them"
+        )
     if unknown:
         raise TypeError(
             f"channels_redis {backend} option(s) {unknown!r} are not supported here; the "
@@ -116,6 +127,13 @@ def translate_channels_redis_options(
             f"serializer_format={serializer!r}: this layer always encodes with msgpack; "
             "remove the option"
         )
+    for key in NOTICE_OPTIONS:
+        value = options.get(key)
+        if value is not None and (not isinstance(value, str) or not value):
+            raise TypeError(
+                f"{key}={value!r}: give the message type consumers get (a str such as "
+                f"'redis.{key[3:]}', handled by a redis_{key[3:]} method), or None"
+            )
     result = {key: value for key, value in options.items() if key in SAME_OPTIONS}
     result.update(_translate_hosts(options.get("hosts")))
     if "prefix" in options:
@@ -143,6 +161,8 @@ class ChannelsRedisPubSubLayer(RedisChannelLayer):
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**translate_channels_redis_options(options, pubsub=True))
+        self.on_disconnect = options.get("on_disconnect")
+        self.on_reconnect = options.get("on_reconnect")
 
 
 __all__ = ["ChannelsRedisLayer", "ChannelsRedisPubSubLayer", "translate_channels_redis_options"]

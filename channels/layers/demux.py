@@ -7,6 +7,12 @@ channel is set aside for it and that channel's waiters are woken. When the pulle
 or is cancelled, one other waiter is woken to pull next; so each message wakes its own
 receivers plus at most one, however many connections wait. This serves many connections
 with one blocking receive (one Redis connection), on any number of event loops and threads.
+
+With the layer's ``on_disconnect`` / ``on_reconnect`` set (``channels_redis``'s pub/sub
+options), every channel being received on here gets a ``{"type": on_disconnect}`` message when
+the layer's receives lose the store and ``{"type": on_reconnect}`` when they reach it again,
+so a consumer can resynchronise what it may have missed. The puller then receives in short
+slices, so that its own channel's notice does not wait for the store to come back.
 """
 
 from __future__ import annotations
@@ -20,6 +26,9 @@ from collections import deque
 from .base import BaseChannelLayer, Message
 
 _Waiter = tuple[asyncio.AbstractEventLoop, "asyncio.Future[None]"]
+
+#: With outage notices, the longest (seconds) the puller's own notice can wait.
+NOTICE_SLICE = 0.5
 
 
 def _resolve(future: asyncio.Future[None]) -> None:
@@ -47,10 +56,29 @@ class Demultiplexer:
         self._pulling = False
         self._puller_loop: asyncio.AbstractEventLoop | None = None
         self._next_sweep = time.monotonic() + layer.expiry
+        # Outage notices: the channels that receive here (until their receive is cancelled,
+        # as a consumer's is when it ends), and the puller's slice.
+        self._notices = bool(layer.on_disconnect or layer.on_reconnect)
+        self._live: set[str] = set()
+        self._slice: float | None = NOTICE_SLICE if self._notices else None
+        if self._notices:
+            layer.watch_outages(self._outage)
 
     async def receive(self, channel: str) -> Message:
         """The next message of ``channel`` (a ``prefix!local`` name); waits for it."""
         loop = asyncio.get_running_loop()
+        if self._notices:
+            try:
+                with self._lock:
+                    self._live.add(channel)
+                return await self._receive(channel, loop)
+            except asyncio.CancelledError:
+                with self._lock:
+                    self._live.discard(channel)
+                raise
+        return await self._receive(channel, loop)
+
+    async def _receive(self, channel: str, loop: asyncio.AbstractEventLoop) -> Message:
         while True:
             waiter: _Waiter | None = None
             with self._lock:
@@ -67,7 +95,9 @@ class Demultiplexer:
                 await self._wait(channel, waiter)
                 continue
             try:
-                name, received = await self.layer.areceive([self.prefix], block=True)
+                name, received = await self.layer.areceive(
+                    [self.prefix], block=True, timeout=self._slice
+                )
             except BaseException:
                 self._release(None, None)
                 raise
@@ -145,6 +175,20 @@ class Demultiplexer:
                 woken.append(successor)
         _wake(woken)
 
+    def _outage(self, server: str, reachable: bool) -> None:
+        """The layer's receives lost ``server`` (or reached it again): tell every channel
+        receiving here, in order with its other messages."""
+        kind = self.layer.on_reconnect if reachable else self.layer.on_disconnect
+        if not kind:
+            return
+        woken: list[_Waiter] = []
+        with self._lock:
+            now = time.monotonic()
+            for channel in self._live:
+                self._pending.setdefault(channel, deque()).append((now, {"type": kind}))
+                woken.extend(self._waiters.pop(channel, []))
+        _wake(woken)
+
     def _sweep(self, now: float) -> None:
         """Drop set-aside messages older than the layer's expiry: their consumer is gone (a
         live consumer takes its messages at once), and they would be expired anyway."""
@@ -156,6 +200,8 @@ class Demultiplexer:
                 queue.popleft()
             if not queue:
                 del self._pending[channel]
+                # Nobody took its messages for so long: it no longer receives here.
+                self._live.discard(channel)
 
     def clear(self) -> None:
         """Forget set-aside messages (after a flush)."""

@@ -45,7 +45,7 @@ from .codec import decode_message
 from .inline_pop import can_pop_inline, inline_pop
 from .membership import ADD, DISCARD
 from .names import check_channel_name, check_group_name, check_receive_names, queue_name
-from .outages import Outages, refused_credentials
+from .outages import Outages, OutageWatcher, refused_credentials
 from .popped import OrphanedPops, Popped, PoppedMessages, blocking_pop, shuffled
 from .redis_inspection import RedisInspection
 from .redis_registry import RedisRegistry
@@ -122,6 +122,12 @@ class RedisChannelLayer(RedisRegistry, RedisInspection):
         self._outages = Outages()
         # Sync receives that block on several shards at once use the async implementation.
         self._portal = LoopThread("channels-redis-receive")
+
+    def watch_outages(self, watcher: OutageWatcher) -> None:
+        self._outages.watch(watcher)
+
+    def unwatch_outages(self, watcher: OutageWatcher) -> None:
+        self._outages.unwatch(watcher)
 
     @property
     def shards(self) -> list[LayerShard]:
