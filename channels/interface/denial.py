@@ -145,6 +145,12 @@ class DenialWebSocketProtocol(WebSocketProtocol):  # type: ignore[misc]
         # Autobahn answers a ConnectionDeny through failHandshake(), below.
         handshake.errback(ConnectionDeny(code=status, reason=_phrase(status)))  # type: ignore[no-untyped-call]
 
+    def serverReject(self) -> None:
+        # Daphne's handshake timeout may fire between a denial and the connection's end;
+        # the handshake is answered already.
+        if hasattr(self, "handshake_deferred"):
+            super().serverReject()
+
     def failHandshake(self, reason: str, code: int = 400, responseHeaders: Any = None) -> None:
         response, self.denial_response = self.denial_response, None
         if response is None:

@@ -9,6 +9,8 @@ does with a WebSocket handshake depends on the path.
 ``/bad-status/``, ``/bad-header/``, ``/body-first/``, ``/accept-after-start/``
     Malformed denials (a string status, a str header, a body before the start, an accept
     after the start): the server answers 500.
+``/crash/``
+    Sends a start, then raises before the body: daphne's own 500.
 ``/after-accept/``
     Accepts, then sends a start (ignored, logged), then the frame ``"still open"``.
 ``/extensions/``
@@ -43,6 +45,7 @@ SCRIPTS: dict[str, list[dict[str, Any]]] = {
     "/bad-header/": [{"type": START, "status": 401, "headers": [("x-name", "value")]}],
     "/body-first/": [{"type": BODY, "body": b"too soon"}],
     "/accept-after-start/": [{"type": START, "status": 401}, {"type": "websocket.accept"}],
+    "/crash/": [{"type": START, "status": 401}],
     "/after-accept/": [
         {"type": "websocket.accept"},
         {"type": START, "status": 401},
@@ -65,5 +68,7 @@ async def application(scope: Scope, receive: Receive, send: Send) -> None:
         script = SCRIPTS[scope["path"]]
     for event in script:
         await send(event)
+    if scope["path"] == "/crash/":
+        raise RuntimeError("the application failed halfway through its denial")
     while (await receive())["type"] != "websocket.disconnect":
         pass

@@ -102,3 +102,10 @@ async def test_a_denial_after_the_accept_is_ignored_and_the_socket_stays_open(
 ) -> None:
     assert await first_frame(f"{ours.ws_url}/after-accept/") == "still open"
     ours.wait_for_output("websocket.http.response.start for /after-accept/ arrived after")
+
+
+async def test_an_application_that_fails_halfway_through_a_denial_gets_a_500(
+    ours: DaphneServer,
+) -> None:
+    assert (await refused(f"{ours.ws_url}/crash/")).status_code == 500
+    ours.wait_for_output("the application failed halfway through its denial")
