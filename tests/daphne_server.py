@@ -13,19 +13,33 @@ ROOT = Path(__file__).resolve().parents[1]
 STARTUP_DEADLINE = 20.0
 SHUTDOWN_DEADLINE = 10.0
 
+#: The command line (after ``python -m``) of each server, up to the application.
+SERVERS = {
+    "daphne": ["daphne", "-b", "127.0.0.1", "-p", "0"],
+    "channels": ["tests.serve_process"],
+}
+
 _LISTENING = re.compile(r"Listening on TCP address 127\.0\.0\.1:(\d+)")
 
 
 class DaphneServer:
     """A ``daphne`` subprocess on 127.0.0.1, a free port, serving ``application`` (an
-    ``module:attribute`` path); a context manager, or ``start()`` and ``stop()``."""
+    ``module:attribute`` path); a context manager, or ``start()`` and ``stop()``.
 
-    def __init__(self, env: dict[str, str], application: str) -> None:
+    ``server="channels"`` runs this package's daphne-based server instead of the ``daphne``
+    CLI (``tests.serve_process``: the server ``runserver`` runs, with the WebSocket denial
+    response extension)."""
+
+    def __init__(self, env: dict[str, str], application: str, server: str = "daphne") -> None:
+        if server not in SERVERS:
+            raise ValueError(f"server must be one of {sorted(SERVERS)}, got {server!r}")
         self.env = env
         self.application = application
+        self.server = server
         self.lines: list[str] = []
         self.port: int | None = None
         self._listening = threading.Event()
+        self._changed = threading.Condition()
         self.process: subprocess.Popen[str] | None = None
         self._reader: threading.Thread | None = None
 
@@ -41,7 +55,7 @@ class DaphneServer:
 
     def start(self) -> DaphneServer:
         """Start daphne and wait (up to ``STARTUP_DEADLINE``) until it says where it listens."""
-        command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", "0"]
+        command = [sys.executable, "-m", *SERVERS[self.server]]
         self.process = subprocess.Popen(
             [*command, self.application],
             cwd=ROOT,
@@ -67,7 +81,9 @@ class DaphneServer:
     def _read(self) -> None:
         assert self.process is not None and self.process.stdout is not None
         for line in self.process.stdout:
-            self.lines.append(line)
+            with self._changed:
+                self.lines.append(line)
+                self._changed.notify_all()
             found = _LISTENING.search(line)
             if found and self.port is None:
                 self.port = int(found.group(1))
@@ -94,7 +110,18 @@ class DaphneServer:
 
     def output(self) -> str:
         """Everything daphne printed so far."""
-        return "".join(self.lines)
+        with self._changed:
+            return "".join(self.lines)
+
+    def wait_for_output(self, text: str, timeout: float = 10.0) -> str:
+        """The first output line containing ``text``; fails after ``timeout`` seconds."""
+        with self._changed:
+            found = self._changed.wait_for(
+                lambda: next((line for line in self.lines if text in line), None), timeout
+            )
+        if found is None:
+            raise AssertionError(f"no line with {text!r} within {timeout} s:\n{self.output()}")
+        return found
 
     def __enter__(self) -> DaphneServer:
         return self.start()

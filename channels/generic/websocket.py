@@ -9,7 +9,9 @@ Subclass one and override ``connect``, ``receive`` and ``disconnect``::
 ``groups`` (a list of group names) are joined before ``connect()`` and left on disconnect.
 In ``connect()``, raise :class:`~channels.exceptions.DenyConnection` (or call ``close()``) to
 refuse the socket and :class:`~channels.exceptions.AcceptConnection` (or call ``accept()``)
-to accept it. A close before ``accept()`` refuses the handshake (HTTP 403).
+to accept it. A close before ``accept()`` refuses the handshake (HTTP 403); ``deny(status,
+body, headers)`` refuses it with an HTTP response of your own where the server supports it
+(:mod:`channels.generic.denial`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from asgiref.sync import async_to_sync
 
 from ..consumer import AsyncConsumer, SyncConsumer
 from ..exceptions import AcceptConnection, DenyConnection, InvalidChannelLayerError, StopConsumer
+from .denial import DenialHeaders, check_deniable, denial_events, log_fallback, supports_denial
 
 Message = dict[str, Any]
 Headers = Iterable[tuple[bytes, bytes]]
@@ -80,6 +83,8 @@ class WebsocketConsumer(SyncConsumer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.groups = list(self.groups or [])
+        #: None until the handshake is answered, then "accepted" or "refused".
+        self._handshake: str | None = None
 
     def websocket_connect(self, message: Message) -> None:
         """Join ``groups``, then ``connect()``."""
@@ -100,7 +105,27 @@ class WebsocketConsumer(SyncConsumer):
 
     def accept(self, subprotocol: str | None = None, headers: Headers | None = None) -> None:
         """Accept the socket, optionally choosing a subprotocol and adding headers."""
+        self._handshake = "accepted"
         super().send(accept_message(subprotocol, headers))
+
+    def deny(
+        self, status: int = 403, body: str | bytes = b"", headers: DenialHeaders | None = None
+    ) -> None:
+        """Refuse the handshake with this HTTP response (a str ``body`` goes as UTF-8 text).
+
+        Servers that do not support the WebSocket denial response extension (the plain
+        ``daphne`` command) answer HTTP 403 instead, as for ``close()``. Only before
+        ``accept()``: an open socket ends with ``close()``.
+        """
+        check_deniable(self, self._handshake)
+        events = denial_events(status, body, headers)
+        self._handshake = "refused"
+        if not supports_denial(self.scope):
+            log_fallback(self, status)
+            super().send(close_message(None, None))
+            return
+        for event in events:
+            super().send(event)
 
     def websocket_receive(self, message: Message) -> None:
         """Hand a frame to ``receive()``."""
@@ -119,6 +144,7 @@ class WebsocketConsumer(SyncConsumer):
 
     def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
         """Close the socket (or refuse it, before ``accept()``)."""
+        self._handshake = self._handshake or "refused"
         super().send(close_message(code, reason))
 
     def websocket_disconnect(self, message: Message) -> None:
@@ -171,6 +197,8 @@ class AsyncWebsocketConsumer(AsyncConsumer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.groups = list(self.groups or [])
+        #: None until the handshake is answered, then "accepted" or "refused".
+        self._handshake: str | None = None
 
     async def websocket_connect(self, message: Message) -> None:
         """Join ``groups``, then ``connect()``."""
@@ -191,7 +219,27 @@ class AsyncWebsocketConsumer(AsyncConsumer):
 
     async def accept(self, subprotocol: str | None = None, headers: Headers | None = None) -> None:
         """Accept the socket, optionally choosing a subprotocol and adding headers."""
+        self._handshake = "accepted"
         await super().send(accept_message(subprotocol, headers))
+
+    async def deny(
+        self, status: int = 403, body: str | bytes = b"", headers: DenialHeaders | None = None
+    ) -> None:
+        """Refuse the handshake with this HTTP response (a str ``body`` goes as UTF-8 text).
+
+        Servers that do not support the WebSocket denial response extension (the plain
+        ``daphne`` command) answer HTTP 403 instead, as for ``close()``. Only before
+        ``accept()``: an open socket ends with ``close()``.
+        """
+        check_deniable(self, self._handshake)
+        events = denial_events(status, body, headers)
+        self._handshake = "refused"
+        if not supports_denial(self.scope):
+            log_fallback(self, status)
+            await super().send(close_message(None, None))
+            return
+        for event in events:
+            await super().send(event)
 
     async def websocket_receive(self, message: Message) -> None:
         """Hand a frame to ``receive()``."""
@@ -210,6 +258,7 @@ class AsyncWebsocketConsumer(AsyncConsumer):
 
     async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
         """Close the socket (or refuse it, before ``accept()``)."""
+        self._handshake = self._handshake or "refused"
         await super().send(close_message(code, reason))
 
     async def websocket_disconnect(self, message: Message) -> None:

@@ -20,15 +20,19 @@ def serve(
 ) -> None:
     """Serve ``application`` with daphne on ``host``:``port`` until the reactor stops.
 
+    WebSocket scopes list the ``websocket.http.response`` extension: an application may
+    refuse a handshake with a response of its own (:mod:`channels.interface.denial`).
+
     ``ready`` is called with the bound ``(host, port)`` addresses once daphne listens (so a
     caller that asked for port 0 learns the real one); ``action_logger`` is daphne's access
     log hook (protocol, action, details). Daphne installs Twisted's asyncio
-    reactor when imported, so this import happens here, not at module level.
+    reactor when imported, so these imports happen here, not at module level.
     """
     from daphne.endpoints import build_endpoint_description_strings
-    from daphne.server import Server
 
-    class AnnouncingServer(Server):  # type: ignore[misc]
+    from .denial import DenialServer
+
+    class AnnouncingServer(DenialServer):
         def listen_success(self, port: Any) -> None:
             super().listen_success(port)
             if ready is not None:

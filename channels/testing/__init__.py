@@ -3,7 +3,8 @@
 * :class:`ApplicationCommunicator` (asgiref's): send events in, read events out.
 * :class:`HttpCommunicator`: one HTTP request, ``await get_response()``.
 * :class:`WebsocketCommunicator`: ``connect``, ``send_to``/``receive_from`` (and the JSON
-  twins), ``receive_nothing``, ``disconnect``.
+  twins), ``receive_nothing``, ``disconnect``; a handshake refused with an HTTP response
+  leaves a :class:`DenialResponse` in ``communicator.denial``.
 * :class:`ChannelsLiveServerTestCase`: the site served on a real port, for browsers.
 
 The 1.x test tools (``ChannelTestCase``, ``WSClient``...) stay in :mod:`channels.test`.
@@ -13,11 +14,12 @@ from asgiref.testing import ApplicationCommunicator
 
 from .http import HttpCommunicator
 from .live import ChannelsLiveServerTestCase
-from .websocket import WebsocketCommunicator
+from .websocket import DenialResponse, WebsocketCommunicator
 
 __all__ = [
     "ApplicationCommunicator",
     "ChannelsLiveServerTestCase",
+    "DenialResponse",
     "HttpCommunicator",
     "WebsocketCommunicator",
 ]

@@ -29,8 +29,10 @@ StartBridge = Callable[..., "DaphneServer"]
 @pytest.fixture
 def start_bridge(redis_url: str, redis_prefix: str) -> Iterator[StartBridge]:
     """``start_bridge(http_timeout=..., websocket_connect_timeout=..., max_request_body_size=...,
-    channel_capacity={...}, client_name=...)``: a running daphne serving the bridge on this
-    test's Redis prefix. Stopped (and its output printed) at teardown."""
+    channel_capacity={...}, client_name=..., server=...)``: a running daphne serving the bridge
+    on this test's Redis prefix (``server="channels"``: this package's daphne-based server,
+    as ``runserver`` runs it, instead of the ``daphne`` command). Stopped (and its output
+    printed) at teardown."""
     servers: list[DaphneServer] = []
 
     def start(
@@ -40,6 +42,7 @@ def start_bridge(redis_url: str, redis_prefix: str) -> Iterator[StartBridge]:
         max_request_body_size: int | None = None,
         channel_capacity: dict[str, int] | None = None,
         client_name: str | None = None,
+        server: str = "daphne",
     ) -> DaphneServer:
         env = {
             key: value for key, value in os.environ.items() if not key.startswith("CHANNELS_TEST_")
@@ -56,9 +59,9 @@ def start_bridge(redis_url: str, redis_prefix: str) -> Iterator[StartBridge]:
         for name, value in settings.items():
             if value is not None:
                 env[f"CHANNELS_TEST_{name}"] = str(value)
-        server = DaphneServer(env, "tests.interface.app:application")
-        servers.append(server)
-        return server.start()
+        process = DaphneServer(env, "tests.interface.app:application", server=server)
+        servers.append(process)
+        return process.start()
 
     yield start
     for server in servers:

@@ -129,16 +129,35 @@ async def test_client_closing_with_a_code_sends_websocket_disconnect_with_that_c
     assert gone["order"] == frames[-1]["order"] + 1 == 4
 
 
+@pytest.mark.parametrize("server_kind", ["daphne", "channels"])
+@pytest.mark.parametrize("reply", [{"close": True}, {"accept": False}])
 async def test_connect_rejected_with_close_fails_the_handshake_with_403(
-    start_bridge: StartBridge, worker: RedisChannelLayer
+    start_bridge: StartBridge, worker: RedisChannelLayer, reply: dict[str, Any], server_kind: str
 ) -> None:
-    server = start_bridge()
+    server = start_bridge(server=server_kind)
     opening = asyncio.ensure_future(open_socket(f"{server.ws_url}/private"))
     message = await next_message(worker, "websocket.connect")
-    await worker.asend(message["reply_channel"], {"close": True})
+    await worker.asend(message["reply_channel"], reply)
     with pytest.raises(InvalidStatus) as refused:
         await asyncio.wait_for(opening, CLIENT_DEADLINE)
     assert refused.value.response.status_code == 403
+
+
+@pytest.mark.parametrize(("server_kind", "status"), [("channels", 503), ("daphne", 403)])
+async def test_a_full_websocket_connect_channel_refuses_with_503_where_the_server_can(
+    start_bridge: StartBridge, worker: RedisChannelLayer, server_kind: str, status: int
+) -> None:
+    # Our server takes the denial response extension, so the bridge's 503 reaches the
+    # client; under the daphne command the same refusal can only be a 403.
+    server = start_bridge(channel_capacity={"websocket.connect": 1}, server=server_kind)
+    await worker.asend("websocket.connect", {"reply_channel": "nobody!x", "path": "/filler"})
+    with pytest.raises(InvalidStatus) as refused:
+        await asyncio.wait_for(open_socket(f"{server.ws_url}/busy"), CLIENT_DEADLINE)
+    response = refused.value.response
+    assert response.status_code == status
+    if status == 503:
+        assert response.headers["Retry-After"] == "1"
+        assert b"Server busy" in bytes(response.body or b"")
 
 
 async def test_no_answer_within_websocket_connect_timeout_fails_the_handshake_with_403(
