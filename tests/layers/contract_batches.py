@@ -162,7 +162,11 @@ def test_send_many_reports_full_queues_per_item_and_sends_the_rest(
 
 def test_send_many_with_an_invalid_item_sends_nothing(new_layer: Callable[..., Any]) -> None:
     layer = new_layer(max_message_size=1000)
-    for bad in (("bad name!x!", {}), ("batch.valid", {"x": object()}), ("batch.valid", {"b": b"x" * 2000})):
+    for bad in (
+        ("bad name!x!", {}),
+        ("batch.valid", {"x": object()}),
+        ("batch.valid", {"b": b"x" * 2000}),
+    ):
         with pytest.raises((ValueError, TypeError, exceptions.MessageTooLarge)):
             layer.send_many([("batch.valid", {"n": 1}), bad])
     assert layer.receive(["batch.valid"]) == (None, None)
@@ -201,9 +205,9 @@ def test_each_message_is_received_once_by_concurrent_batching_receivers(
     for thread in threads:
         thread.start()
     for start in range(0, total, 50):
-        assert layer.send_many([(channel, {"n": n}) for n in range(start, start + 50)]) == [
-            None
-        ] * 50
+        assert (
+            layer.send_many([(channel, {"n": n}) for n in range(start, start + 50)]) == [None] * 50
+        )
 
     def all_taken() -> bool:
         return layer.channel_statistics(channel)["messages_pending"] == 0
