@@ -213,7 +213,6 @@ class Worker(ThreadTurns, MessageDispatch):
         self._stopping = False
         self._stop_event = asyncio.Event()
         self._slot_freed = asyncio.Event()
-        self._receive_task: asyncio.Future[Any] | None = None
         self._handoff = Handoff()
         self._split_by_kind(channels)
         installed = self._install_signal_handlers(loop)
@@ -280,9 +279,6 @@ class Worker(ThreadTurns, MessageDispatch):
         self._handoff.close()
         self._stop_event.set()
         self._slot_freed.set()
-        if self._receive_task is not None:
-            # Safe by the layer contract: a cancelled areceive loses no message.
-            self._receive_task.cancel()
 
     def _split_by_kind(self, channels: list[str]) -> None:
         """The loop receives on channels that only reach async consumers; the threads on
@@ -307,15 +303,12 @@ class Worker(ThreadTurns, MessageDispatch):
                 self._slot_freed.clear()
                 await self._slot_freed.wait()
                 continue
-            self._receive_task = asyncio.ensure_future(
-                self.channel_layer.areceive_many(channels, free, block=True)
-            )
             try:
-                batch = await self._receive_task
-            except asyncio.CancelledError:
-                if self._stopping:
-                    break
-                raise
+                # In slices, never cancelled: a batch Redis handed over as the stop came is
+                # still run (a cancelled receive would keep it in this process, which exits).
+                batch = await self.channel_layer.areceive_many(
+                    channels, free, block=True, timeout=THREAD_RECEIVE_SLICE
+                )
             except Exception:
                 failures += 1
                 delay = min(0.1 * 2**failures, 5.0)
@@ -323,8 +316,6 @@ class Worker(ThreadTurns, MessageDispatch):
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self._stop_event.wait(), delay)
                 continue
-            finally:
-                self._receive_task = None
             failures = 0
             for channel, content in batch:
                 found = self._route(channel, content)
