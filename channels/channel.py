@@ -95,7 +95,7 @@ class Channel:
         if immediately or not pending_message_store.active:
             target.channel_layer.send(target.name, content)
         else:
-            pending_message_store.append(target, content)
+            pending_message_store.append(target, content, channel=target.name)
 
     async def asend(
         self,
@@ -113,7 +113,7 @@ class Channel:
         if immediately or not pending_message_store.active:
             await target.channel_layer.asend(target.name, content)
         else:
-            pending_message_store.append(target, content)
+            pending_message_store.append(target, content, channel=target.name)
 
     def _delayed(self, content: dict[str, Any], delay: Any) -> tuple[Channel, dict[str, Any]]:
         """The ``asgi.delay`` channel and the message asking it to send ``content`` here

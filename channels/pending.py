@@ -20,6 +20,7 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
+from .exceptions import MessageTooLarge
 from .layers.patience import send_patiently
 from .signals import consumer_finished, consumer_started
 
@@ -28,7 +29,10 @@ logger = logging.getLogger("channels.message")
 #: How long a flush keeps retrying a send that meets ChannelFull.
 FLUSH_RETRY_FOR = 2.0
 
-_pending: contextvars.ContextVar[list[tuple[Any, dict[str, Any]]] | None] = contextvars.ContextVar(
+#: A held send: (sender, content, the channel name when the sender is one channel).
+Held = tuple[Any, dict[str, Any], str | None]
+
+_pending: contextvars.ContextVar[list[Held] | None] = contextvars.ContextVar(
     "channels_pending_messages", default=None
 )
 
@@ -52,41 +56,84 @@ class PendingMessageStore:
         """Start collecting sends for the consumer about to run here."""
         _pending.set([])
 
-    def append(self, sender: Any, content: dict[str, Any]) -> None:
-        """Hold ``content`` for ``sender`` (a Channel or Group) until the flush."""
+    def append(self, sender: Any, content: dict[str, Any], *, channel: str | None = None) -> None:
+        """Hold ``content`` for ``sender`` (a Channel or Group) until the flush. A Channel
+        gives its ``channel`` name: held sends to channels of one layer go out together."""
         pending = _pending.get()
         if pending is None:
             raise RuntimeError("no consumer is running here; send immediately instead")
         # Copied now, as a layer copies at send: later changes to the dict must not leak out.
-        pending.append((sender, copy.deepcopy(content)))
+        pending.append((sender, copy.deepcopy(content), channel))
 
     def __iter__(self) -> Iterator[tuple[Any, dict[str, Any]]]:
-        return iter(_pending.get() or ())
+        return iter([(sender, content) for sender, content, _ in _pending.get() or ()])
 
     def send_and_flush(self, **kwargs: Any) -> None:
-        """Send every held message in order, then stop collecting."""
+        """Send every held message in order, then stop collecting.
+
+        Consecutive channel sends on one layer go out as one ``send_many`` (one round trip
+        per layer shard); those it reports full are then retried one by one, in order.
+        """
         pending = _pending.get()
         _pending.set(None)
         if not pending:
             return
         failures: list[str] = []
-        first_error: BaseException | None = None
-        for sender, content in pending:
-            try:
-                send = functools.partial(sender.send, immediately=True)
-                if not send_patiently(send, content, patience=FLUSH_RETRY_FOR):
-                    failures.append(str(sender))
-            except Exception as exc:  # MessageTooLarge, a dead layer: report, keep flushing
-                logger.error("could not send a consumer's message to %s", sender, exc_info=True)
-                first_error = first_error or exc
+        errors: list[BaseException] = []
+        for run in _runs(pending):
+            refused = _send_run(run) if len(run) > 1 else run
+            for sender, content, _ in refused:
+                _send_one(sender, content, failures, errors)
         if failures:
             raise RuntimeError(
                 f"a consumer's messages to {', '.join(failures)} were dropped: the channel "
                 f"stayed full for {FLUSH_RETRY_FOR} s. Raise the channel's capacity, run more "
                 "consumers of it, or send with immediately=True and handle ChannelFull yourself"
             )
-        if first_error is not None:
-            raise first_error
+        if errors:
+            raise errors[0]
+
+
+def _runs(pending: list[Held]) -> Iterator[list[Held]]:
+    """The held sends in order, cut into runs that one ``send_many`` can carry: consecutive
+    channel sends on the same layer (any other send is a run of its own)."""
+    run: list[Held] = []
+    for held in pending:
+        sender, _, channel = held
+        batchable = channel is not None and hasattr(sender.channel_layer, "send_many")
+        if run and not (batchable and run[0][0].channel_layer is sender.channel_layer):
+            yield run
+            run = []
+        run.append(held)
+        if not batchable:
+            yield run
+            run = []
+    if run:
+        yield run
+
+
+def _send_run(run: list[Held]) -> list[Held]:
+    """Send a run of channel sends with one ``send_many``; returns what is left to send one
+    by one: the items refused as full (per queue, the tail of its items: order is kept),
+    or the whole run when an item is invalid (nothing was sent; each send reports its own)."""
+    layer = run[0][0].channel_layer
+    try:
+        results = layer.send_many([(channel, content) for _, content, channel in run])
+    except (TypeError, ValueError, MessageTooLarge):
+        return run
+    return [held for held, result in zip(run, results, strict=True) if result is not None]
+
+
+def _send_one(
+    sender: Any, content: dict[str, Any], failures: list[str], errors: list[BaseException]
+) -> None:
+    try:
+        send = functools.partial(sender.send, immediately=True)
+        if not send_patiently(send, content, patience=FLUSH_RETRY_FOR):
+            failures.append(str(sender))
+    except Exception as exc:  # MessageTooLarge, a dead layer: report, keep flushing
+        logger.error("could not send a consumer's message to %s", sender, exc_info=True)
+        errors.append(exc)
 
 
 #: The process's store; the worker sends the signals that drive it.

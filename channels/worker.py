@@ -1,16 +1,18 @@
 """The worker: receives messages from every routed channel and runs their consumers.
 
-* **Sync consumers** run on ``threads`` threads. Each thread, when idle, does its own
-  blocking receive (no polling) on the channels that can reach a sync consumer, runs the
-  consumer and sends its replies: no hand-off between threads on the way.
+* **Sync consumers** run on ``threads`` threads, which take turns to receive (no polling)
+  on the channels that can reach a sync consumer: one idle thread at a time asks the layer
+  for up to one message per idle thread, hands all but the first to idle threads, and runs
+  the first itself (see :mod:`channels.worker_intake`).
 * **``async def`` consumers** run as tasks on the worker's event loop (the thread that calls
   :meth:`Worker.run`), at most ``max_concurrency`` at once. The loop receives on the channels
   whose consumers are all async; a thread that takes a message for an async consumer (a
   channel with both kinds of route) hands it to the loop.
 
-**Taking only what it can start.** A thread receives only when it is idle and the loop only
-while it has a free slot, so a message this worker cannot start at once stays on its channel
-for another worker, and async work keeps flowing while every thread is busy.
+**Taking only what it can start.** The threads receive only as many messages as are idle,
+and the loop as many as it has free slots, so a message this worker cannot start at once
+stays on its channel for another worker, and async work keeps flowing while every thread is
+busy. Several waiting messages come in one round trip (``receive_many``).
 
 **Shutdown.** :meth:`stop` or ``worker.termed = True`` (any thread), or SIGTERM/SIGINT (when
 :meth:`run` is on the main thread and ``signal_handlers`` is true) stop receiving, wait up to
@@ -33,20 +35,16 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from django.db import connections
-
 from .dispatch import MessageDispatch
 from .layers.names import check_receive_names
 from .message import Message
 from .reactions import Reactions, describe  # noqa: F401 - describe: importable here as before
 from .routing import is_async_consumer
 from .signals import worker_ready
+from .worker_intake import THREAD_RECEIVE_SLICE, Handoff, ThreadTurns
 from .worker_meter import WorkerMeter
 
 logger = logging.getLogger("channels.worker")
-
-#: Longest blocking receive of a consumer thread: how soon an idle thread sees a stop.
-THREAD_RECEIVE_SLICE = 1.0
 
 #: Consumer threads of a worker unless told otherwise (``runworker --threads``). Django views
 #: mostly wait on I/O (database, cache, APIs): a thread waiting 50 ms serves 20 requests a
@@ -57,7 +55,7 @@ THREAD_RECEIVE_SLICE = 1.0
 DEFAULT_THREADS = 16
 
 
-class Worker(MessageDispatch):
+class Worker(ThreadTurns, MessageDispatch):
     """Runs consumers for the messages of ``channel_layer`` (a wrapper from
     :data:`channels.asgi.channel_layers`, which carries the router).
 
@@ -119,6 +117,8 @@ class Worker(MessageDispatch):
         self._count_lock = threading.Lock()
         self._halt = threading.Event()  # set on stop: wakes threads pausing after an error
         self._consumer_threads: list[threading.Thread] = []
+        self._handoff = Handoff()
+        self._receive_failures = 0  # of the leading thread's receives in a row
         self._in_flight: set[asyncio.Future[Any]] = set()
         self._async_kind: dict[int, tuple[Any, bool]] = {}
         #: Per-channel counts of what this worker ran (reported by runworker).
@@ -164,7 +164,7 @@ class Worker(MessageDispatch):
     @property
     def in_job(self) -> bool:
         """True while a consumer is running."""
-        return bool(self._in_flight) or self._sync_running > 0
+        return bool(self._in_flight) or self._sync_running > 0 or self._handoff.held > 0
 
     # -- running and stopping ---------------------------------------------------------------
 
@@ -213,7 +213,7 @@ class Worker(MessageDispatch):
         self._stopping = False
         self._stop_event = asyncio.Event()
         self._slot_freed = asyncio.Event()
-        self._receive_task: asyncio.Future[Any] | None = None
+        self._handoff = Handoff()
         self._split_by_kind(channels)
         installed = self._install_signal_handlers(loop)
         try:
@@ -276,11 +276,9 @@ class Worker(MessageDispatch):
         self._stopping = True
         self._termed = True
         self._halt.set()
+        self._handoff.close()
         self._stop_event.set()
         self._slot_freed.set()
-        if self._receive_task is not None:
-            # Safe by the layer contract: a cancelled areceive loses no message.
-            self._receive_task.cancel()
 
     def _split_by_kind(self, channels: list[str]) -> None:
         """The loop receives on channels that only reach async consumers; the threads on
@@ -292,77 +290,25 @@ class Worker(MessageDispatch):
         self._async_only = [name for name in channels if kinds.get(name) == {True}]
         self._for_threads = [name for name in channels if name not in self._async_only]
 
-    def _thread_loop(self) -> None:
-        """A consumer thread: receive when idle, run the consumer, repeat until stopped."""
-        try:
-            self._receive_and_run()
-        finally:
-            # This thread's own database connections (Django keeps one per thread).
-            connections.close_all()
-
-    def _receive_and_run(self) -> None:
-        failures = 0
-        while not self._stopping:
-            if self.termed:  # once per pass, for 1.x subclasses that compute it
-                self.stop()
-                break
-            try:
-                channel, content = self.channel_layer.receive(
-                    self._for_threads, block=True, timeout=THREAD_RECEIVE_SLICE
-                )
-            except Exception:
-                failures += 1
-                delay = min(0.1 * 2**failures, 5.0)
-                logger.error("receive failed; retrying in %.1f s", delay, exc_info=True)
-                self._halt.wait(delay)
-                continue
-            failures = 0
-            if channel is None:
-                continue
-            # Even when a stop raced with this receive: the message is ours now, run it.
-            with self._count_lock:
-                self._sync_running += 1
-            try:
-                # A fresh context per message: no consumer sees another's pending sends.
-                contextvars.Context().run(self._take_in_thread, channel, content)
-            finally:
-                with self._count_lock:
-                    self._sync_running -= 1
-
-    def _take_in_thread(self, channel: str, content: dict[str, Any]) -> None:
-        found = self._route(channel, content)
-        if found is None:
-            return
-        message, consumer, kwargs = found
-        if not self._is_async(consumer):
-            self._run_sync(message, consumer, kwargs)
-            return
-        loop = self._loop
-        if loop is None:  # the loop is gone: run it here rather than lose it
-            asyncio.run(self._run_async(message, consumer, kwargs))
-            return
-        loop.call_soon_threadsafe(self._start_async, message, consumer, kwargs)
-
     async def _receive_loop(self, channels: list[str]) -> None:
-        """The loop's receive, on the async-only channels, while it has a free slot."""
+        """The loop's receive, on the async-only channels: up to as many messages as it
+        has free slots, while it has one."""
         failures = 0
         while not self._stopping:
             if self.termed:  # once per pass, for 1.x subclasses that compute it
                 self._begin_stop()
                 break
-            if self._async_active >= self.max_concurrency:
+            free = self.max_concurrency - self._async_active
+            if free <= 0:
                 self._slot_freed.clear()
                 await self._slot_freed.wait()
                 continue
-            self._receive_task = asyncio.ensure_future(
-                self.channel_layer.areceive(channels, block=True)
-            )
             try:
-                channel, content = await self._receive_task
-            except asyncio.CancelledError:
-                if self._stopping:
-                    break
-                raise
+                # In slices, never cancelled: a batch Redis handed over as the stop came is
+                # still run (a cancelled receive would keep it in this process, which exits).
+                batch = await self.channel_layer.areceive_many(
+                    channels, free, block=True, timeout=THREAD_RECEIVE_SLICE
+                )
             except Exception:
                 failures += 1
                 delay = min(0.1 * 2**failures, 5.0)
@@ -370,10 +316,8 @@ class Worker(MessageDispatch):
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self._stop_event.wait(), delay)
                 continue
-            finally:
-                self._receive_task = None
             failures = 0
-            if channel is not None:
+            for channel, content in batch:
                 found = self._route(channel, content)
                 if found is not None:
                     self._start_async(*found)
@@ -437,4 +381,4 @@ class Worker(MessageDispatch):
             logger.error("consumer run failed", exc_info=future.exception())
 
 
-__all__ = ["DEFAULT_THREADS", "Worker"]
+__all__ = ["DEFAULT_THREADS", "THREAD_RECEIVE_SLICE", "Worker"]

@@ -14,9 +14,9 @@ The tiers (``docs/architecture.rst`` explains them)::
        (message and pending import signals: one tier, no cycle)
     4  everything else: routing, handler, sessions, auth, generic, security, binding, delay,
        offload, the composition root (channels.composition), checks, apps, ...
-    5  channels.worker, channels.dispatch, channels.worker_meter (the reaction policy,
-       channels.reactions, is tier 4: the session decorators ask it whether a message will
-       run again)
+    5  channels.worker, channels.dispatch, channels.worker_meter, channels.worker_intake (the
+       reaction policy, channels.reactions, is tier 4: the session decorators ask it whether
+       a message will run again)
     6  channels.management.*, channels.delay.management.*, channels.test.*, channels.testing.*
 """
 
@@ -50,6 +50,7 @@ TIERS: dict[str, int] = {
     "channels.worker": 5,
     "channels.dispatch": 5,
     "channels.worker_meter": 5,
+    "channels.worker_intake": 5,
     "channels.management": 6,
     "channels.delay.management": 6,
     "channels.test": 6,

@@ -11,7 +11,7 @@ import abc
 import asyncio
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .. import log_context  # noqa: F401 - gives channels.layers records their log fields
@@ -35,6 +35,8 @@ logger = logging.getLogger("channels.layers")
 
 Message = dict[str, Any]
 Received = tuple[str, Message] | tuple[None, None]
+#: What :meth:`BaseChannelLayer.send_many` says of each item: None if sent, else the error.
+SendResult = ChannelLayerError | None
 
 #: Statistics counters every layer keeps for its own process (see ``global_statistics``).
 COUNTERS = (
@@ -88,6 +90,17 @@ class BaseChannelLayer(abc.ABC):
     ...) with the same meaning, safe to mix with the sync API from other threads. Cancelling an
     ``areceive`` never loses a message. The defaults here run the sync method in a thread;
     layers override them with native versions.
+
+    **Batches.** ``receive_many(channels, max_count, block=False)`` takes up to ``max_count``
+    messages at once, as a list of ``(channel, message)`` (empty when there is none): when
+    blocking, it waits for the first and then takes only what is already waiting.
+    ``send_many(items)`` sends ``(channel, message)`` items in order and returns one result
+    per item: None when sent, a ``ChannelFull`` where the queue was full. Once a queue refused
+    an item, the later items of the batch for that queue are refused too (so a batch never
+    reorders a channel); items for other queues are still sent. An invalid item
+    (``TypeError``, ``ValueError``, ``MessageTooLarge``) raises before anything is sent.
+    Both keep the delivery guarantees above; the defaults here loop over the single
+    operations, and layers override them to use fewer round trips.
 
     **Statistics.** ``channel_statistics(channel)`` gives ``messages_pending``,
     ``oldest_message_age`` (seconds, or None) and ``capacity``; ``global_statistics()`` gives
@@ -204,6 +217,49 @@ class BaseChannelLayer(abc.ABC):
     ) -> Received:
         """Take the next message from one of ``channels``: ``(channel, message)`` or
         ``(None, None)``. With ``block``, wait up to ``timeout`` (default ``block_timeout``)."""
+
+    def receive_many(
+        self,
+        channels: Iterable[str],
+        max_count: int,
+        block: bool = False,
+        timeout: float | None = None,
+    ) -> list[tuple[str, Message]]:
+        """Take up to ``max_count`` messages from ``channels`` (see "Batches" above): an
+        empty list when there is none, after waiting up to ``timeout`` with ``block``."""
+        names = check_receive_names(channels)
+        check_max_count(max_count)
+        channel, message = self.receive(names, block, timeout)
+        if channel is None or message is None:
+            return []
+        taken = [(channel, message)]
+        while len(taken) < max_count:
+            channel, message = self.receive(names)
+            if channel is None or message is None:
+                break
+            taken.append((channel, message))
+        return taken
+
+    def send_many(self, items: Sequence[tuple[str, Message]]) -> list[SendResult]:
+        """Send ``(channel, message)`` items in order; one result per item (see "Batches"
+        above): None if sent, the ``ChannelFull`` error if its queue was full."""
+        for channel, message in items:
+            self.encode(channel, message)  # every item is valid before any is sent
+        results: list[SendResult] = []
+        refused: set[str] = set()
+        for channel, message in items:
+            queue = queue_name(channel)
+            if queue in refused:
+                results.append(self.channel_full(channel, self.capacities.of(queue)))
+                continue
+            try:
+                self.send(channel, message)
+            except ChannelFull as exc:
+                refused.add(queue)
+                results.append(exc)
+            else:
+                results.append(None)
+        return results
 
     def new_channel(self, pattern: str) -> str:
         """Return a new, unused channel name: ``pattern`` (ending ``!`` or ``?``) plus a
@@ -349,6 +405,37 @@ class BaseChannelLayer(abc.ABC):
             future.add_done_callback(self._keep)
             raise
 
+    async def areceive_many(
+        self,
+        channels: Iterable[str],
+        max_count: int,
+        block: bool = False,
+        timeout: float | None = None,
+    ) -> list[tuple[str, Message]]:
+        """Async :meth:`receive_many`.
+
+        This default awaits :meth:`areceive` for the first message, then takes the others
+        with non-blocking :meth:`receive` calls in place: no await between taking a message
+        and returning it, so a cancel never loses one. A layer whose non-blocking receive
+        waits on a network overrides it.
+        """
+        names = check_receive_names(channels)
+        check_max_count(max_count)
+        channel, message = await self.areceive(names, block, timeout)
+        if channel is None or message is None:
+            return []
+        taken = [(channel, message)]
+        while len(taken) < max_count:
+            channel, message = self.receive(names)
+            if channel is None or message is None:
+                break
+            taken.append((channel, message))
+        return taken
+
+    async def asend_many(self, items: Sequence[tuple[str, Message]]) -> list[SendResult]:
+        """Async :meth:`send_many`."""
+        return await asyncio.to_thread(self.send_many, items)
+
     def _keep(self, future: asyncio.Future[Received]) -> None:
         if not future.cancelled() and future.exception() is None:
             channel, message = future.result()
@@ -400,3 +487,10 @@ class BaseChannelLayer(abc.ABC):
 
     def __repr__(self) -> str:
         return f"<{type(self).__qualname__} expiry={self.expiry} group_expiry={self.group_expiry}>"
+
+
+def check_max_count(max_count: int) -> int:
+    """``max_count`` of a ``receive_many``: a positive int, else ``ValueError``."""
+    if type(max_count) is not int or max_count < 1:
+        raise ValueError(f"max_count must be a positive int, got {max_count!r}")
+    return max_count

@@ -21,7 +21,7 @@ import asyncio
 from typing import Any
 
 from .cluster import LayerShard
-from .popped import BULK_POP, OrphanedPops, PopKey, Popped, shuffled
+from .popped import OrphanedPops, PopKey, Popped, pop_command, popped_reply, refused_bulk
 from .shards import redis
 
 
@@ -32,18 +32,18 @@ def can_pop_inline(shard: LayerShard) -> bool:
 
 
 async def inline_pop(
-    shard: LayerShard, keys: list[str], timeout: float, orphans: OrphanedPops, ident: PopKey
+    shard: LayerShard,
+    keys: list[str],
+    timeout: float,
+    orphans: OrphanedPops,
+    ident: PopKey,
+    count: int = 1,
 ) -> Popped:
-    """One blocking pop of ``keys`` (BLMPOP of up to :data:`BULK_POP` elements for
-    process-specific queues on Redis 7+, else BLPOP): ``(key, elements)`` or None on
-    timeout. Cancelled while waiting, it leaves a task reading the reply, orphaned under
-    ``ident``. Connection errors propagate."""
-    bulk = shard.bulk_pops and all(key.endswith("!") for key in keys)
-    if bulk:
-        command: tuple[Any, ...] = ("BLMPOP", timeout, len(keys), *shuffled(keys), "LEFT")
-        command += ("COUNT", BULK_POP)
-    else:
-        command = ("BLPOP", *shuffled(keys), timeout)
+    """One blocking pop of up to ``count`` elements of ``keys`` (see
+    :func:`~channels.layers.popped.pop_command`): ``(key, elements)`` or None on timeout.
+    Cancelled while waiting, it leaves a task reading the reply, orphaned under ``ident``.
+    Connection errors propagate."""
+    command, bulk = pop_command(shard, keys, timeout, count)
     pool = shard.for_loop().blocking.connection_pool
     connection = await pool.get_connection()
     try:
@@ -60,16 +60,15 @@ async def inline_pop(
         raise
     except redis.exceptions.ResponseError as exc:
         await pool.release(connection)  # an error reply: the connection is still in step
-        if bulk and "unknown command" in str(exc).lower():
-            shard.bulk_pops = False  # Redis before 7: one element a pop
-            return await inline_pop(shard, keys, timeout, orphans, ident)
+        if refused_bulk(shard, bulk, exc):
+            return await inline_pop(shard, keys, timeout, orphans, ident, count)
         raise
     except BaseException:
         await connection.disconnect(nowait=True)
         await pool.release(connection)
         raise
     await pool.release(connection)
-    return _popped(reply, bulk)
+    return popped_reply(reply, bulk)
 
 
 async def _finish(connection: Any, pool: Any) -> Popped:
@@ -79,13 +78,7 @@ async def _finish(connection: Any, pool: Any) -> Popped:
     finally:
         await pool.release(connection)
     # The reply says which command it answers: BLMPOP's elements come as a list.
-    return _popped(reply, bulk=reply is not None and isinstance(reply[1], list))
-
-
-def _popped(reply: Any, bulk: bool) -> Popped:
-    if reply is None:
-        return None
-    return (reply[0], reply[1]) if bulk else (reply[0], [reply[1]])
+    return popped_reply(reply, bulk=reply is not None and isinstance(reply[1], list))
 
 
 __all__ = ["can_pop_inline", "inline_pop"]

@@ -15,10 +15,10 @@ import random
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from .base import Message, Received
+from .base import Message, Received, SendResult, check_max_count
 from .codec import decode_message
 from .direct_async import DirectAsyncLayer
 from .inmemory_registry import InMemoryRegistry
@@ -53,19 +53,37 @@ class _Waiter:
         self.loop = loop
         self.future = future
 
-    def wake(self) -> None:
-        if self.event is not None:
-            self.event.set()
-            return
-        assert self.loop is not None and self.future is not None
-        # RuntimeError: that event loop is closed, and its receive is gone with it.
+
+def _wake(waiters: Iterable[_Waiter]) -> None:
+    """Wake blocked receives, once each: a thread's Event is set; the futures of one event
+    loop are resolved by one callback on that loop (a burst of sends to many receives of a
+    loop costs it one wake-up, and none through its self-pipe when the sender runs there)."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+    for waiter in waiters:
+        if waiter.event is not None:
+            waiter.event.set()
+        else:
+            assert waiter.loop is not None and waiter.future is not None
+            by_loop.setdefault(waiter.loop, []).append(waiter.future)
+    if not by_loop:
+        return
+    try:
+        running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+    except RuntimeError:  # a sync send, from a thread without a loop
+        running = None
+    for loop, futures in by_loop.items():
+        if loop is running:
+            loop.call_soon(_resolve, futures)
+            continue
+        # RuntimeError: that event loop is closed, and its receives are gone with it.
         with contextlib.suppress(RuntimeError):
-            self.loop.call_soon_threadsafe(_resolve, self.future)
+            loop.call_soon_threadsafe(_resolve, futures)
 
 
-def _resolve(future: asyncio.Future[None]) -> None:
-    if not future.done():
-        future.set_result(None)
+def _resolve(futures: list[asyncio.Future[None]]) -> None:
+    for future in futures:
+        if not future.done():
+            future.set_result(None)
 
 
 class InMemoryChannelLayer(InMemoryRegistry, DirectAsyncLayer):
@@ -119,10 +137,17 @@ class InMemoryChannelLayer(InMemoryRegistry, DirectAsyncLayer):
         return list(members)
 
     def _push(
-        self, key: str, data: bytes, now: float, targets: list[str] | None, bounded: bool = True
+        self,
+        key: str,
+        data: bytes,
+        now: float,
+        targets: list[str] | None,
+        woken: set[_Waiter],
+        bounded: bool = True,
     ) -> _Entry | None:
         """Append a message to queue ``key``; None if the queue is at capacity (unless not
-        ``bounded``: membership notes never count against a capacity)."""
+        ``bounded``: membership notes never count against a capacity). The queue's blocked
+        receives join ``woken``: the caller wakes them once the lock is released."""
         queue = self._queues.get(key)
         if queue is None:
             queue = self._queues[key] = deque()
@@ -132,8 +157,7 @@ class InMemoryChannelLayer(InMemoryRegistry, DirectAsyncLayer):
                 return None
         entry = _Entry(data, now, now + self.expiry, targets)
         queue.append(entry)
-        for waiter in self._waiters.pop(key, ()):
-            waiter.wake()
+        woken.update(self._waiters.pop(key, ()))
         return entry
 
     def _pop(self, keys: list[str]) -> tuple[str, bytes] | None:
@@ -166,6 +190,15 @@ class InMemoryChannelLayer(InMemoryRegistry, DirectAsyncLayer):
             return channel, entry.data
         return None
 
+    def _pop_many(self, keys: list[str], max_count: int) -> list[tuple[str, bytes]]:
+        taken: list[tuple[str, bytes]] = []
+        while len(taken) < max_count:
+            found = self._pop(keys)
+            if found is None:
+                break
+            taken.append(found)
+        return taken
+
     def _register(self, keys: list[str], waiter: _Waiter) -> None:
         for key in keys:
             self._waiters.setdefault(key, set()).add(waiter)
@@ -179,11 +212,10 @@ class InMemoryChannelLayer(InMemoryRegistry, DirectAsyncLayer):
                     if not waiters:
                         del self._waiters[key]
 
-    def _received(self, found: tuple[str, bytes] | None) -> Received:
-        if found is None:
-            return None, None
-        self.count("messages_received")
-        return found[0], decode_message(found[1])
+    def _received(self, taken: list[tuple[str, bytes]]) -> list[tuple[str, Message]]:
+        if taken:
+            self.count("messages_received", len(taken))
+        return [(channel, decode_message(data)) for channel, data in taken]
 
     # -- channels ---------------------------------------------------------------------------
 
@@ -194,15 +226,40 @@ class InMemoryChannelLayer(InMemoryRegistry, DirectAsyncLayer):
         data = self.encode(channel, message)
         key = queue_name(channel)
         targets = [channel] if key != channel else None
+        woken: set[_Waiter] = set()
         with self._lock:
             now = time.monotonic()
             if now >= self._next_sweep:
                 self._sweep(now)
-            entry = self._push(key, data, now, targets)
+            entry = self._push(key, data, now, targets, woken)
             if entry is None:
                 raise self.channel_full(channel, self.capacities.of(key))
+        _wake(woken)
         self.count("messages_sent")
         return entry
+
+    def send_many(self, items: Sequence[tuple[str, Message]]) -> list[SendResult]:
+        encoded = [(channel, self.encode(channel, message)) for channel, message in items]
+        results: list[SendResult] = []
+        refused: set[str] = set()
+        woken: set[_Waiter] = set()
+        with self._lock:
+            # One lock hold: the batch is stored at once, and its receives woken once each.
+            now = time.monotonic()
+            for channel, data in encoded:
+                key = queue_name(channel)
+                targets = [channel] if key != channel else None
+                if key in refused or self._push(key, data, now, targets, woken) is None:
+                    refused.add(key)
+                    results.append(self.channel_full(channel, self.capacities.of(key)))
+                else:
+                    results.append(None)
+        _wake(woken)
+        self.count("messages_sent", results.count(None))
+        return results
+
+    async def asend_many(self, items: Sequence[tuple[str, Message]]) -> list[SendResult]:
+        return self.send_many(items)
 
     def tell_owner(self, op: str, group: str, channel: str) -> None:
         note = note_for(op, group, channel)
@@ -210,8 +267,10 @@ class InMemoryChannelLayer(InMemoryRegistry, DirectAsyncLayer):
             return
         target, content = note
         data = self.encode(target, content)
+        woken: set[_Waiter] = set()
         with self._lock:
-            self._push(queue_name(target), data, time.monotonic(), [target], bounded=False)
+            self._push(queue_name(target), data, time.monotonic(), [target], woken, bounded=False)
+        _wake(woken)
 
     def retract(self, channel: str, receipt: Any) -> bool:
         with self._lock:
@@ -233,16 +292,47 @@ class InMemoryChannelLayer(InMemoryRegistry, DirectAsyncLayer):
     def receive(
         self, channels: Iterable[str], block: bool = False, timeout: float | None = None
     ) -> Received:
+        taken = self._receive(check_receive_names(channels), 1, block, timeout)
+        return taken[0] if taken else (None, None)
+
+    def receive_many(
+        self,
+        channels: Iterable[str],
+        max_count: int,
+        block: bool = False,
+        timeout: float | None = None,
+    ) -> list[tuple[str, Message]]:
         keys = check_receive_names(channels)
+        return self._receive(keys, check_max_count(max_count), block, timeout)
+
+    async def areceive(
+        self, channels: Iterable[str], block: bool = False, timeout: float | None = None
+    ) -> Received:
+        taken = await self._areceive(check_receive_names(channels), 1, block, timeout)
+        return taken[0] if taken else (None, None)
+
+    async def areceive_many(
+        self,
+        channels: Iterable[str],
+        max_count: int,
+        block: bool = False,
+        timeout: float | None = None,
+    ) -> list[tuple[str, Message]]:
+        keys = check_receive_names(channels)
+        return await self._areceive(keys, check_max_count(max_count), block, timeout)
+
+    def _receive(
+        self, keys: list[str], max_count: int, block: bool, timeout: float | None
+    ) -> list[tuple[str, Message]]:
         deadline = time.monotonic() + (self.block_timeout if timeout is None else timeout)
         while True:
             with self._lock:
-                found = self._pop(keys)
-                if found is not None or not block:
-                    return self._received(found)
+                taken = self._pop_many(keys, max_count)
+                if taken or not block:
+                    return self._received(taken)
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    return None, None
+                    return []
                 # Registered under the lock that guards the queues: a send after our check
                 # cannot miss us.
                 waiter = _Waiter()
@@ -253,22 +343,21 @@ class InMemoryChannelLayer(InMemoryRegistry, DirectAsyncLayer):
             finally:
                 self._unregister(keys, waiter)
 
-    async def areceive(
-        self, channels: Iterable[str], block: bool = False, timeout: float | None = None
-    ) -> Received:
-        keys = check_receive_names(channels)
+    async def _areceive(
+        self, keys: list[str], max_count: int, block: bool, timeout: float | None
+    ) -> list[tuple[str, Message]]:
         deadline = time.monotonic() + (self.block_timeout if timeout is None else timeout)
         loop = asyncio.get_running_loop()
         while True:
             with self._lock:
-                found = self._pop(keys)
-                if found is not None or not block:
-                    # No await between taking the message and returning it, so cancelling
+                taken = self._pop_many(keys, max_count)
+                if taken or not block:
+                    # No await between taking messages and returning them, so cancelling
                     # this coroutine cannot lose a message.
-                    return self._received(found)
+                    return self._received(taken)
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    return None, None
+                    return []
                 future: asyncio.Future[None] = loop.create_future()
                 waiter = _Waiter(loop, future)
                 self._register(keys, waiter)
@@ -301,6 +390,7 @@ class InMemoryChannelLayer(InMemoryRegistry, DirectAsyncLayer):
         data = self.encode_group_send(group, message)
         skipped: list[str] = []
         sent = 0
+        woken: set[_Waiter] = set()
         with self._lock:
             now = time.monotonic()
             buckets: dict[str, list[str]] = {}
@@ -308,10 +398,11 @@ class InMemoryChannelLayer(InMemoryRegistry, DirectAsyncLayer):
                 buckets.setdefault(queue_name(channel), []).append(channel)
             for key, members in buckets.items():
                 targets = members if members[0] != key else None
-                if self._push(key, data, now, targets):
+                if self._push(key, data, now, targets, woken):
                     sent += len(members)
                 else:
                     skipped.extend(members)
+        _wake(woken)
         self.count("group_messages_sent", sent)
         self.report_group_skips(group, skipped)
 

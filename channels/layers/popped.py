@@ -30,6 +30,8 @@ from .shards import redis
 
 #: What a blocking pop returns: the queue's key and the elements taken, or None on timeout.
 Popped = tuple[bytes, list[bytes]] | None
+#: A blocking pop's command, and whether its reply lists several elements.
+PopCommand = tuple[tuple[Any, ...], bool]
 PopKey = tuple[Any, ...]
 T = TypeVar("T")
 
@@ -66,18 +68,37 @@ class PoppedMessages:
         """A popped element for the receive that popped it: the message of its first channel;
         the other members of a group copy wait in the buffer. None if it expired."""
         first = self._buffer_element(key, element, skip=1)
-        return None if first is None else self.decode(*first)
+        return self.decode(*first[0]) if first else None
 
-    def accept_script_pop(self, reply: list[Any] | None) -> Received | None:
-        """:meth:`accept` for what the ``pop`` script returned: [key, element, expired,
-        key, count, ...]."""
-        if not reply:
-            return None
-        # After [key, element, expired] come (key, count) pairs: where the expired ones were.
-        for key, expired in zip(reply[3::2], reply[4::2], strict=True):
+    def accept_many(
+        self, popped: list[tuple[bytes, bytes]], max_count: int
+    ) -> list[tuple[str, Any]]:
+        """Popped ``(key, element)`` pairs, in order, for the batch receive that popped
+        them: up to ``max_count`` live messages; the channels past that (members of a group
+        copy, or a bulk pop of a process-specific queue) wait in the buffer, in order."""
+        taken: list[tuple[str, Any]] = []
+        for key, element in popped:
+            for channel, body in self._buffer_element(key, element, max_count - len(taken)):
+                received = self.decode(channel, body)
+                if received is not None:
+                    taken.append(received)  # type: ignore[arg-type]
+        return taken
+
+    def accept_popped_many(self, popped: Popped, max_count: int) -> list[tuple[str, Any]]:
+        """:meth:`accept_many` for what a blocking pop returned."""
+        if popped is None:
+            return []
+        key, elements = popped
+        return self.accept_many([(key, element) for element in elements], max_count)
+
+    def accept_pop_many(self, reply: list[Any], max_count: int) -> list[tuple[str, Any]]:
+        """:meth:`accept_many` for what the ``pop_many`` script returned:
+        [[key, element, ...], [key, expired count, ...]]."""
+        taken, expired = reply
+        for key, count in zip(expired[::2], expired[1::2], strict=True):
             queue = key.decode("ascii")[len(self.prefix) :]
-            self.count("messages_expired", int(expired), queue=queue)
-        return None if reply[0] is None else self.accept(reply[0], reply[1])
+            self.count("messages_expired", int(count), queue=queue)
+        return self.accept_many(list(zip(taken[::2], taken[1::2], strict=True)), max_count)
 
     def accept_popped(self, popped: Popped) -> Received | None:
         """The first live message of a blocking pop's elements for its receive; the rest,
@@ -97,12 +118,10 @@ class PoppedMessages:
         """Keep a popped element whose receive is gone, for the next receive."""
         self._buffer_element(key, element, skip=0)
 
-    def deposit_script_pop(self, task: asyncio.Future[Any]) -> None:
-        """Done-callback of a ``pop`` script call whose receive was cancelled."""
-        if not task.cancelled() and task.exception() is None and task.result():
-            reply = task.result()
-            if reply[0] is not None:
-                self.deposit(reply[0], reply[1])
+    def deposit_pop_many(self, task: asyncio.Future[Any]) -> None:
+        """Done-callback of a ``pop_many`` script call whose receive was cancelled."""
+        if not task.cancelled() and task.exception() is None:
+            self.accept_pop_many(task.result(), 0)
 
     def deposit_popped(self, task: asyncio.Future[Any]) -> None:
         """Done-callback of a blocking pop that no receive will read."""
@@ -123,25 +142,36 @@ class PoppedMessages:
                 return received
         return None
 
+    def take_many(self, queues: list[str], max_count: int) -> list[tuple[str, Any]]:
+        """Up to ``max_count`` buffered messages for ``queues``."""
+        taken: list[tuple[str, Any]] = []
+        while self._buffer and len(taken) < max_count:
+            found = self.take(queues)
+            if found is None:
+                break
+            taken.append(found)  # type: ignore[arg-type]
+        return taken
+
     def clear(self) -> None:
         """Forget everything buffered (the layer was flushed)."""
         with self._lock:
             self._buffer.clear()
 
-    def _buffer_element(self, key: bytes, element: bytes, skip: int) -> tuple[str, bytes] | None:
-        """Buffer the element's channels after the first ``skip``; return the first one's
-        (channel, body) when skipped. None if the element has expired."""
+    def _buffer_element(self, key: bytes, element: bytes, skip: int) -> list[tuple[str, bytes]]:
+        """Buffer the element's channels after the first ``skip``; return the skipped ones'
+        (channel, body). Nothing if the element has expired."""
         queue = key.decode("ascii")[len(self.prefix) :]
         expires_at, names, body = envelope.unpack(queue, element)
         if expires_at <= time.time():
             self.count("messages_expired", len(names), queue=queue)
-            return None
+            return []
+        skip = max(skip, 0)
         if len(names) > skip:
             with self._lock:
                 self._buffer.setdefault(queue, deque()).extend(
                     (name, expires_at, body) for name in names[skip:]
                 )
-        return (names[0], body) if skip else None
+        return [(name, body) for name in names[:skip]]
 
     def _take_locked(self, queues: list[str]) -> tuple[str, bytes] | None:
         now = time.time()
@@ -207,28 +237,76 @@ class OrphanedPops:
         return list(self._by_loop.pop(asyncio.get_running_loop(), {}).values())
 
 
-async def blocking_pop(shard: LayerShard, keys: list[str], timeout: float) -> Popped:
-    """One blocking pop of ``keys`` on ``shard``: ``(key, elements)``, or None on timeout.
+def pop_command(shard: LayerShard, keys: list[str], timeout: float, count: int) -> PopCommand:
+    """The blocking pop of up to ``count`` elements of ``keys`` on ``shard``: the command,
+    and whether it answers with a list of elements (BLMPOP) or one (BLPOP).
 
-    Process-specific queues have one reader, this process, so everything waiting there is
-    taken in one round trip (BLMPOP, Redis 7+): an interface server under load gets many
-    replies per pop. Other queues give one element a pop, so that no worker takes what
-    another could run. Connection errors propagate.
+    Process-specific queues have one reader, this process, so everything waiting there (up
+    to :data:`BULK_POP`) is taken in one round trip: an interface server under load gets
+    many replies per pop. Other queues give ``count`` at most, what the caller can run now,
+    so that no receiver takes what another could run. BLMPOP waits for the first element,
+    then takes only those already there (Redis 7+; before, one element a pop).
     """
-    client = shard.for_loop().blocking
-    if shard.bulk_pops and all(key.endswith("!") for key in keys):
-        try:
-            reply = await client.execute_command(
-                "BLMPOP", timeout, len(keys), *shuffled(keys), "LEFT", "COUNT", BULK_POP
-            )
-        except redis.exceptions.ResponseError as exc:
-            if "unknown command" not in str(exc).lower():
-                raise
-            shard.bulk_pops = False  # Redis before 7: one element a pop
-        else:
-            return None if reply is None else (reply[0], reply[1])
-    popped = await client.blpop(shuffled(keys), timeout=timeout)
-    return None if popped is None else (popped[0], [popped[1]])
+    if all(key.endswith("!") for key in keys):
+        count = max(count, BULK_POP)
+    if shard.bulk_pops and count > 1:
+        return ("BLMPOP", timeout, len(keys), *shuffled(keys), "LEFT", "COUNT", count), True
+    return ("BLPOP", *shuffled(keys), timeout), False
 
 
-__all__ = ["BULK_POP", "OrphanedPops", "Popped", "PoppedMessages", "blocking_pop", "shuffled"]
+def popped_reply(reply: Any, bulk: bool) -> Popped:
+    """A pop's reply as ``(key, elements)``, or None on timeout."""
+    if reply is None:
+        return None
+    return (reply[0], reply[1]) if bulk else (reply[0], [reply[1]])
+
+
+def refused_bulk(shard: LayerShard, bulk: bool, exc: Exception) -> bool:
+    """True when ``exc`` says the server has no BLMPOP (Redis before 7): the shard pops one
+    element at a time from now on, and the caller pops again."""
+    if bulk and "unknown command" in str(exc).lower():
+        shard.bulk_pops = False
+        return True
+    return False
+
+
+async def blocking_pop(
+    shard: LayerShard, keys: list[str], timeout: float, count: int = 1
+) -> Popped:
+    """One blocking pop of up to ``count`` elements of ``keys`` on ``shard`` (see
+    :func:`pop_command`): ``(key, elements)``, or None on timeout. Connection errors
+    propagate."""
+    command, bulk = pop_command(shard, keys, timeout, count)
+    try:
+        reply = await shard.for_loop().blocking.execute_command(*command)
+    except redis.exceptions.ResponseError as exc:
+        if refused_bulk(shard, bulk, exc):
+            return await blocking_pop(shard, keys, timeout, count)
+        raise
+    return popped_reply(reply, bulk)
+
+
+def sync_blocking_pop(shard: LayerShard, keys: list[str], timeout: float, count: int) -> Popped:
+    """:func:`blocking_pop` on the shard's sync client."""
+    command, bulk = pop_command(shard, keys, timeout, count)
+    try:
+        reply = shard.blocking_client.execute_command(*command)
+    except redis.exceptions.ResponseError as exc:
+        if refused_bulk(shard, bulk, exc):
+            return sync_blocking_pop(shard, keys, timeout, count)
+        raise
+    return popped_reply(reply, bulk)
+
+
+__all__ = [
+    "BULK_POP",
+    "OrphanedPops",
+    "Popped",
+    "PoppedMessages",
+    "blocking_pop",
+    "pop_command",
+    "popped_reply",
+    "refused_bulk",
+    "shuffled",
+    "sync_blocking_pop",
+]

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import math
 import time
@@ -39,30 +38,34 @@ from typing import Any
 from ..concurrency import LoopThread
 from ..exceptions import ChannelLayerAuthenticationError, ChannelLayerUnavailable
 from . import cluster_groups, envelope
-from .base import Message, Received
-from .cluster import CLUSTER_TRANSIENT, ClusterShard, LayerShard, by_slot
+from .base import Message, Received, SendResult
+from .cluster import ClusterShard, LayerShard, by_slot, key_slot
 from .codec import decode_message
-from .inline_pop import can_pop_inline, inline_pop
 from .membership import ADD, DISCARD
-from .names import check_channel_name, check_group_name, check_receive_names, queue_name
+from .names import check_channel_name, check_group_name, queue_name
 from .outages import Outages, OutageWatcher, refused_credentials
-from .popped import OrphanedPops, Popped, PoppedMessages, blocking_pop, shuffled
+from .popped import OrphanedPops, PoppedMessages
 from .redis_inspection import RedisInspection
+from .redis_receive import UNREACHABLE, RedisReceiving
 from .redis_registry import RedisRegistry
 from .shards import POP_SLICE, HostSpec, redis, shard_index
 from .topology import Topology
 
 logger = logging.getLogger("channels.layers.redis")
 
-_UNREACHABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, *CLUSTER_TRANSIENT)
+#: A ``send_many`` script call: (shard index or hash slot, keys, args, indexes of its items).
+SendManyCall = tuple[int, list[str], list[Any], list[int]]
 
 
-def _pop_timeout(deadline: float) -> float:
-    # Redis reads a timeout that rounds to 0 ms as "block forever": never send one.
-    return max(0.01, round(min(deadline - time.monotonic(), POP_SLICE), 3))
+def _raised(replies: list[Any]) -> list[Any]:
+    """A pipeline's replies, raising the first error one of them met."""
+    for reply in replies:
+        if isinstance(reply, Exception):
+            raise reply
+    return replies
 
 
-class RedisChannelLayer(RedisRegistry, RedisInspection):
+class RedisChannelLayer(RedisReceiving, RedisRegistry, RedisInspection):
     """A channel layer on Redis, shared by every process that uses the same ``hosts`` and
     ``prefix``.
 
@@ -158,6 +161,38 @@ class RedisChannelLayer(RedisRegistry, RedisInspection):
         element = envelope.pack(now + self.expiry, channel, body)
         return self._shard(queue), queue, [element, self.capacities.of(queue), now, self._ttl]
 
+    def _send_many_calls(self, items: Sequence[tuple[str, Message]]) -> list[SendManyCall]:
+        """The ``send_many`` script calls of a batch: one per shard (per hash slot on a
+        cluster), each with its keys and arguments and the indexes of the items it
+        carries, in order. Every item is validated before anything is sent."""
+        now, cluster = time.time(), self.cluster
+        calls: dict[int, SendManyCall] = {}
+        for index, (channel, message) in enumerate(items):
+            body = self._body(self.encode(channel, message))
+            queue = queue_name(channel)
+            key = self.prefix + queue
+            where = key_slot(key) if cluster is not None else shard_index(queue, len(self.shards))
+            _, keys, args, indexes = calls.setdefault(where, (where, [], [now, self._ttl], []))
+            keys.append(key)
+            args += [envelope.pack(now + self.expiry, channel, body), self.capacities.of(queue)]
+            indexes.append(index)
+        return list(calls.values())
+
+    def _sent_many(
+        self, items: Sequence[tuple[str, Message]], calls: list[SendManyCall], replies: list[Any]
+    ) -> list[SendResult]:
+        results: list[SendResult] = [None] * len(items)
+        for (_, _, _, indexes), reply in zip(calls, replies, strict=True):
+            for index, pushed in zip(indexes, reply, strict=True):
+                if pushed:
+                    self.count("messages_sent")
+                else:
+                    channel = items[index][0]
+                    results[index] = self.channel_full(
+                        channel, self.capacities.of(queue_name(channel))
+                    )
+        return results
+
     def _sent(self, pushed: int, channel: str, queue: str) -> None:
         if not pushed:
             raise self.channel_full(channel, self.capacities.of(queue))
@@ -210,7 +245,7 @@ class RedisChannelLayer(RedisRegistry, RedisInspection):
             raise ChannelLayerAuthenticationError(
                 refused_credentials(shard.description, exc)
             ) from exc
-        except _UNREACHABLE as exc:
+        except UNREACHABLE as exc:
             raise ChannelLayerUnavailable(
                 f"cannot reach Redis ({shard.description}): {exc}; check that it is running "
                 "and that the layer's hosts point at it"
@@ -237,137 +272,40 @@ class RedisChannelLayer(RedisRegistry, RedisInspection):
     async def asend(self, channel: str, message: Message) -> None:
         await self.asend_retractable(channel, message)
 
-    def receive(
-        self, channels: Iterable[str], block: bool = False, timeout: float | None = None
-    ) -> Received:
-        queues = check_receive_names(channels)
-        found = self._popped.take(queues)
-        if found is not None:
-            return found
-        by_shard = self._by_shard(queues)
-        if not block:
-            # Shards (cluster slots) in random order too, or the first would starve the rest.
-            for shard, keys in shuffled(by_shard):
-                with self._reaching(shard):
-                    reply = shard.run("pop", shuffled(keys), [time.time()])
-                found = self._popped.accept_script_pop(reply)
-                if found is not None:
-                    return found
-            return None, None
-        if len(by_shard) > 1:
-            received: Received = self._portal.run(self.areceive(queues, True, timeout))
-            return received
-        shard, keys = by_shard[0]
-        deadline = time.monotonic() + (self.block_timeout if timeout is None else timeout)
-        while time.monotonic() < deadline:
-            try:
-                reply = shard.blocking_client.blpop(shuffled(keys), timeout=_pop_timeout(deadline))
-            except redis.exceptions.MovedError as exc:
-                raise self._topology.moved(shard, exc) from exc
-            except _UNREACHABLE as exc:
-                pause = self._outages.failed(shard.description, tuple(keys), exc)
-                time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
-                continue
-            self._outages.succeeded(shard.description, tuple(keys))
-            if reply is not None:
-                found = self._popped.accept(*reply)
-                if found is not None:
-                    return found
-        return None, None
-
-    async def areceive(
-        self, channels: Iterable[str], block: bool = False, timeout: float | None = None
-    ) -> Received:
-        queues = check_receive_names(channels)
-        found = self._popped.take(queues)
-        if found is not None:
-            return found
-        by_shard = self._by_shard(queues)
-        if not block:
-            # Shards (cluster slots) in random order too, or the first would starve the rest.
-            for shard, keys in shuffled(by_shard):
-                found = self._popped.accept_script_pop(await self._pop_now(shard, keys))
-                if found is not None:
-                    return found
-            return None, None
-        deadline = time.monotonic() + (self.block_timeout if timeout is None else timeout)
-        if len(by_shard) == 1 and can_pop_inline(by_shard[0][0]):
-            shard, keys = by_shard[0]
-            ident = (id(shard), *sorted(keys))
-            if not self._orphans.has(ident):  # else adopt it below
-                return await self._areceive_inline(queues, shard, keys, ident, deadline)
-        pops: dict[tuple[Any, ...], asyncio.Task[Any]] = {}
-        try:
-            while time.monotonic() < deadline:
-                for shard, keys in by_shard:
-                    ident = (id(shard), *sorted(keys))
-                    if ident not in pops:
-                        pops[ident] = self._orphans.adopt_or_start(
-                            ident, functools.partial(self._blpop, shard, keys, deadline)
-                        )
-                await asyncio.wait(pops.values(), return_when=asyncio.FIRST_COMPLETED)
-                for ident, task in list(pops.items()):
-                    if task.done():
-                        del pops[ident]
-                        found = self._popped.accept_popped(task.result())
-                        if found is not None:
-                            return found
-                found = self._popped.take(queues)
-                if found is not None:
-                    return found
-            return None, None
-        finally:
-            # Pops still running (or done but not read) when this receive returns or is
-            # cancelled: what they pop is kept for the next receive, never lost.
-            for ident, task in pops.items():
-                self._orphans.orphan(ident, task)
-
-    async def _areceive_inline(
-        self, queues: list[str], shard: LayerShard, keys: list[str], ident: Any, deadline: float
-    ) -> Received:
-        """A blocking receive on one shard, its pops run in this coroutine (see
-        :mod:`~channels.layers.inline_pop`)."""
-        while time.monotonic() < deadline:
-            found = self._popped.accept_popped(await self._blpop(shard, keys, deadline, ident))
-            if found is None:
-                found = self._popped.take(queues)
-            if found is not None:
-                return found
-        return None, None
-
-    async def _pop_now(self, shard: LayerShard, keys: list[str]) -> list[Any] | None:
-        """Run the non-blocking ``pop`` script; if this receive is cancelled meanwhile, what
-        the script popped is kept in the buffer."""
-        task = asyncio.ensure_future(shard.arun("pop", shuffled(keys), [time.time()]))
-        try:
+    def send_many(self, items: Sequence[tuple[str, Message]]) -> list[SendResult]:
+        if len(items) <= 1:  # the single send's script is the cheaper one
+            return super().send_many(items)
+        calls = self._send_many_calls(items)
+        cluster = self.cluster
+        if cluster is not None:
+            with self._reaching(cluster):
+                scripts = [("send_many", keys, args) for _, keys, args, _ in calls]
+                return self._sent_many(items, calls, _raised(cluster.run_many(scripts)))
+        replies = []
+        for where, keys, args, _ in calls:
+            shard = self.shards[where]
             with self._reaching(shard):
-                reply: list[Any] | None = await asyncio.shield(task)
-            return reply
-        except asyncio.CancelledError:
-            task.add_done_callback(self._popped.deposit_script_pop)
-            raise
+                replies.append(shard.run("send_many", keys, args))
+        return self._sent_many(items, calls, replies)
 
-    async def _blpop(
-        self, shard: LayerShard, keys: list[str], deadline: float, inline: Any = None
-    ) -> Popped:
-        """One blocking pop (see :func:`~channels.layers.popped.blocking_pop`; in this
-        coroutine, orphaned under ``inline`` if cancelled, when that is given), or None on
-        timeout or after a backoff pause during an outage."""
-        try:
-            if inline is None:
-                popped = await blocking_pop(shard, keys, _pop_timeout(deadline))
-            else:
-                popped = await inline_pop(
-                    shard, keys, _pop_timeout(deadline), self._orphans, inline
-                )
-        except redis.exceptions.MovedError as exc:
-            raise self._topology.moved(shard, exc) from exc
-        except _UNREACHABLE as exc:
-            pause = self._outages.failed(shard.description, tuple(keys), exc)
-            await asyncio.sleep(min(pause, max(0.0, deadline - time.monotonic())))
-            return None
-        self._outages.succeeded(shard.description, tuple(keys))
-        return popped
+    async def asend_many(self, items: Sequence[tuple[str, Message]]) -> list[SendResult]:
+        if len(items) <= 1:
+            return await super().asend_many(items)
+        calls = self._send_many_calls(items)
+        cluster = self.cluster
+        if cluster is not None:
+            with self._reaching(cluster):
+                scripts = [("send_many", keys, args) for _, keys, args, _ in calls]
+                replies = _raised(await cluster.arun_many(scripts))
+            return self._sent_many(items, calls, replies)
+
+        async def one(where: int, keys: list[str], args: list[Any]) -> Any:
+            shard = self.shards[where]
+            with self._reaching(shard):
+                return await shard.arun("send_many", keys, args)
+
+        replies = await asyncio.gather(*(one(*call[:3]) for call in calls))
+        return self._sent_many(items, calls, list(replies))
 
     # -- groups -----------------------------------------------------------------------------
 

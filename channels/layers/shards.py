@@ -51,7 +51,15 @@ def _load_scripts() -> dict[str, str]:
     common = (folder / "common.lua").read_text(encoding="utf-8")
     return {
         name: common + "\n" + (folder / f"{name}.lua").read_text(encoding="utf-8")
-        for name in ("send", "group_send", "pop", "group_members", "group_push", "note")
+        for name in (
+            "send",
+            "send_many",
+            "group_send",
+            "pop_many",
+            "group_members",
+            "group_push",
+            "note",
+        )
     }
 
 

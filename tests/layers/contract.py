@@ -190,6 +190,17 @@ class AsyncView:
             self._layer.areceive(channels, block, timeout), waited + CALL_DEADLINE
         )
 
+    def receive_many(
+        self, channels: Any, max_count: Any, block: bool = False, timeout: float | None = None
+    ) -> Any:
+        waited = (self._layer.block_timeout if timeout is None else timeout) if block else 0
+        return self._loop.run(
+            self._layer.areceive_many(channels, max_count, block, timeout), waited + CALL_DEADLINE
+        )
+
+    def send_many(self, items: Any) -> Any:
+        return self._loop.run(self._layer.asend_many(items))
+
     def new_channel(self, pattern: Any) -> str:
         return self._loop.run(self._layer.anew_channel(pattern))
 

@@ -10,6 +10,7 @@ import pytest
 from channels.layers.inmemory import InMemoryChannelLayer
 from tests.layers.contract import *  # noqa: F403
 from tests.layers.contract import LayerBackend
+from tests.layers.contract_batches import *  # noqa: F403
 from tests.layers.redis_cluster import delete_cluster_keys_under
 
 

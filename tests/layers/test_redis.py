@@ -175,6 +175,62 @@ def test_receive_across_shards_gets_messages_from_each(
     assert future.result(WAKE_DEADLINE) == (second, {"n": 3})
 
 
+def command_calls(servers: list[RedisServer], command: str) -> list[int]:
+    """How many times each server ran ``command`` since its statistics were reset."""
+    counts = []
+    for server in servers:
+        client = server.client()
+        try:
+            counts.append(client.info("commandstats").get(f"cmdstat_{command}", {}).get("calls", 0))
+        finally:
+            client.close()
+    return counts
+
+
+def reset_command_stats(servers: list[RedisServer]) -> None:
+    for server in servers:
+        client = server.client()
+        try:
+            client.config_resetstat()
+        finally:
+            client.close()
+
+
+@pytest.mark.parametrize("api", ["sync", "async"])
+def test_batches_take_one_round_trip_per_server(
+    sharded_layer: RedisChannelLayer,
+    shard_servers: list[RedisServer],
+    redis_prefix: str,
+    loop_thread: LoopThread,
+    api: str,
+) -> None:
+    first, second = two_channels_on_different_shards(sharded_layer, shard_servers, redis_prefix)
+    sharded_layer.send_many([(first, {"warm": 1}), (second, {"warm": 1})])  # scripts loaded
+    assert len(receive_all(sharded_layer, [first, second])) == 2
+    items = [(channel, {"n": n}) for n in range(10) for channel in (first, second)]
+    reset_command_stats(shard_servers)
+    if api == "sync":
+        results = sharded_layer.send_many(items)
+    else:
+        results = loop_thread.run(sharded_layer.asend_many(items))
+    assert results == [None] * 20
+    assert command_calls(shard_servers, "evalsha") == [1, 1]
+
+    # Ten messages wait on the first channel's server: one blocking pop takes all of them.
+    reset_command_stats(shard_servers)
+    if api == "sync":
+        batch = sharded_layer.receive_many([first], 16, block=True, timeout=5)
+    else:
+        batch = loop_thread.run(sharded_layer.areceive_many([first], 16, block=True, timeout=5))
+    assert batch == [(first, {"n": n}) for n in range(10)]
+    assert sum(command_calls(shard_servers, "blmpop")) == 1
+
+    # Without blocking: one script call.
+    reset_command_stats(shard_servers)
+    assert sharded_layer.receive_many([second], 4) == [(second, {"n": n}) for n in range(4)]
+    assert sum(command_calls(shard_servers, "evalsha")) == 1
+
+
 # -- Sentinel -------------------------------------------------------------------------------
 
 

@@ -324,6 +324,23 @@ def test_worker_takes_no_sync_message_it_cannot_start(layer: Any, gate: str) -> 
     )
 
 
+def test_waiting_messages_go_to_every_free_thread_and_no_further(layer: Any, gate: str) -> None:
+    notify, prefix = new_notify(layer)
+    for n in range(5):
+        layer.send("gate", {"notify": notify, "gate": gate, "n": n})
+    with running_worker(layer, threads=3):
+        # Three threads, three messages running at once (taken in batches by one receive
+        # at a time); the other two stay on the channel while no thread is free.
+        started = {receive(layer, prefix)[1]["started"] for _ in range(3)}
+        assert started == {0, 1, 2}
+        assert layer.receive([prefix], block=True, timeout=0.3) == (None, None)
+        assert layer.channel_statistics("gate")["messages_pending"] == 2
+        gates[gate].set()
+        reports = receive_many(layer, prefix, 7)
+    assert sorted(r["done"] for r in reports if "done" in r) == [0, 1, 2, 3, 4]
+    assert sorted(r["started"] for r in reports if "started" in r) == [3, 4]
+
+
 def test_async_only_channels_keep_flowing_while_sync_threads_are_busy(
     layer: Any, gate: str
 ) -> None:

@@ -9,11 +9,12 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from ...exceptions import ChannelFull, InvalidChannelLayerError
-from ..base import Message
+from ..base import Message, SendResult
 from ..membership import ADD, DISCARD, note_for
 from ..names import check_channel_name, check_group_name, check_receive_names, queue_name
 from . import tables
@@ -119,6 +120,43 @@ class IPCChannelLayer(IPCRegistry, ReceivingLayer):
         if wake is not None:
             self._wake([wake])
         self.count("messages_sent")
+
+    def send_many(self, items: Sequence[tuple[str, Message]]) -> list[SendResult]:
+        encoded = [(channel, self.encode(channel, message)) for channel, message in items]
+        results: list[SendResult] = []
+        refused: set[str] = set()
+        wakes: list[tables.Wake] = []
+        try:
+            with self._transaction() as db:
+                # One transaction: the batch is stored at once; one receive woken per message.
+                now = time.time()
+                for channel, data in encoded:
+                    queue = queue_name(channel)
+                    capacity = self.capacities.of(queue)
+                    targets = channel if queue != channel else None
+                    pushed = False
+                    if queue not in refused:
+                        pushed, expired = tables.push(
+                            db, queue, targets, data, now + self.expiry, capacity, now
+                        )
+                        self._expired(expired)
+                    if pushed:
+                        results.append(None)
+                        wake = tables.take_waiter(db, queue)
+                        if wake is not None:
+                            wakes.append(wake)
+                    else:
+                        refused.add(queue)
+                        results.append(self.channel_full(channel, capacity))
+        except ChannelFull as exc:
+            # The store itself is full: the transaction stored nothing.
+            return [exc for _ in items]
+        self._wake(wakes)
+        self.count("messages_sent", results.count(None))
+        return results
+
+    async def asend_many(self, items: Sequence[tuple[str, Message]]) -> list[SendResult]:
+        return self.send_many(items)
 
     # -- groups -----------------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ from collections.abc import Generator, Iterable, Iterator
 from typing import cast
 
 from ...exceptions import ChannelFull
-from ..base import Received
+from ..base import Message, Received, check_max_count
 from ..codec import decode_message
 from ..direct_async import DirectAsyncLayer
 from ..names import check_receive_names, queue_name
@@ -30,6 +30,8 @@ from .store import Store, StoreFull
 from .wakeup import Waker, WakeSocket
 
 logger = logging.getLogger("channels.layers.ipc")
+
+Taken = list[tuple[str, Message]]
 
 #: Seconds between looks of a blocked receive that found no room to register in a full store.
 FULL_STORE_RETRY = 0.05
@@ -86,38 +88,47 @@ class ReceivingLayer(DirectAsyncLayer):
     # -- taking messages --------------------------------------------------------------------
 
     def _pop(
-        self, queues: list[str], waiter: WakeSocket | None, registered: bool
-    ) -> Received | None:
-        """Take a message (kept from a bulk pop, or in one transaction), or else register
-        ``waiter`` to be woken, in that same transaction. A ``registered`` waiter is
-        unregistered first, and passes its wake-up on if it takes a message."""
+        self, queues: list[str], max_count: int, waiter: WakeSocket | None, registered: bool
+    ) -> Taken:
+        """Take up to ``max_count`` messages (kept from a bulk pop, or in one transaction),
+        or else register ``waiter`` to be woken, in that same transaction. A ``registered``
+        waiter is unregistered first, and passes its wake-up on if it takes a message."""
         if self._pending:
-            delivery, expired = self._pending.take(queues, time.time())
-            self._expired(expired)
-            if delivery is not None:
+            kept = self._take_pending(queues, max_count)
+            if kept:
                 if registered:
                     self._leave(queues, cast(WakeSocket, waiter))
-                return self._received(delivery)
+                return kept
         passed_on: list[tables.Wake] = []
         with self._transaction() as db:
             if registered:
                 tables.remove_waiter(db, cast(WakeSocket, waiter).address)
-            deliveries, expired = tables.pop(db, _shuffled(queues), time.time())
+            deliveries, expired = tables.pop(db, _shuffled(queues), time.time(), max_count)
             if not deliveries and waiter is not None:
                 tables.add_waiter(db, queues, waiter.address)
             elif registered:
                 passed_on = tables.take_waiters_with_work(db, queues)
         self._expired(expired)
         self._wake(passed_on)
-        if not deliveries:
-            return None
-        if len(deliveries) > 1:
-            self._pending.keep(queue_name(deliveries[0][0]), deliveries[1:])
-        return self._received(deliveries[0])
+        for delivery in deliveries[max_count:]:
+            # Past the batch (a bulk pop, a group copy): kept, in order, for the next receive.
+            self._pending.keep(queue_name(delivery[0]), [delivery])
+        return self._received(deliveries[:max_count])
 
-    def _received(self, delivery: tables.Delivery) -> Received:
-        self.count("messages_received")
-        return delivery[0], decode_message(delivery[2])
+    def _take_pending(self, queues: list[str], max_count: int) -> Taken:
+        taken: list[tables.Delivery] = []
+        while len(taken) < max_count:
+            delivery, expired = self._pending.take(queues, time.time())
+            self._expired(expired)
+            if delivery is None:
+                break
+            taken.append(delivery)
+        return self._received(taken)
+
+    def _received(self, deliveries: list[tables.Delivery]) -> Taken:
+        if deliveries:
+            self.count("messages_received", len(deliveries))
+        return [(channel, decode_message(data)) for channel, _, data in deliveries]
 
     def _leave(self, queues: list[str], waiter: WakeSocket) -> None:
         """Unregister a waiter that goes without a message from the store, passing on the
@@ -128,8 +139,8 @@ class ReceivingLayer(DirectAsyncLayer):
         self._wake(passed_on)
 
     def _waits(
-        self, queues: list[str], deadline: float, waiter: WakeSocket
-    ) -> Generator[float, None, Received]:
+        self, queues: list[str], max_count: int, deadline: float, waiter: WakeSocket
+    ) -> Generator[float, None, Taken]:
         """A blocking receive, for both APIs: yields how long to sleep on ``waiter``
         whenever it has registered and found nothing; returns the result. Closed early (a
         cancelled ``areceive``), it unregisters the waiter."""
@@ -137,18 +148,18 @@ class ReceivingLayer(DirectAsyncLayer):
         try:
             while True:
                 try:
-                    found = self._pop(queues, waiter, registered)
-                    registered, pause = found is None, math.inf
+                    found = self._pop(queues, max_count, waiter, registered)
+                    registered, pause = not found, math.inf
                 except ChannelFull:
                     # No room even to register: look again soon, and log the one time.
-                    found = self._pop(queues, None, registered)
+                    found = self._pop(queues, max_count, None, registered)
                     registered, pause = False, FULL_STORE_RETRY
                     self._log_full_store()
-                if found is not None:
+                if found:
                     return found
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    return None, None
+                    return []
                 yield min(remaining, pause)
         finally:
             if registered:
@@ -176,45 +187,66 @@ class ReceivingLayer(DirectAsyncLayer):
     # -- the API ----------------------------------------------------------------------------
 
     def _start(
-        self, channels: Iterable[str], block: bool, timeout: float | None
-    ) -> tuple[Received | None, list[str], float]:
+        self, channels: Iterable[str], max_count: int, block: bool, timeout: float | None
+    ) -> tuple[Taken | None, list[str], float]:
         """(the result, when it needs no wait; the queues; the deadline)."""
         queues = check_receive_names(channels)
+        check_max_count(max_count)
         deadline = time.monotonic() + (self.block_timeout if timeout is None else timeout)
         if not block or deadline <= time.monotonic():
-            return self._pop(queues, None, False) or (None, None), queues, deadline
+            return self._pop(queues, max_count, None, False), queues, deadline
         return None, queues, deadline
 
     def receive(
         self, channels: Iterable[str], block: bool = False, timeout: float | None = None
     ) -> Received:
-        final, queues, deadline = self._start(channels, block, timeout)
+        taken = self.receive_many(channels, 1, block, timeout)
+        return taken[0] if taken else (None, None)
+
+    def receive_many(
+        self,
+        channels: Iterable[str],
+        max_count: int,
+        block: bool = False,
+        timeout: float | None = None,
+    ) -> Taken:
+        final, queues, deadline = self._start(channels, max_count, block, timeout)
         if final is not None:
             return final
         waiter = self._thread_socket()
-        with contextlib.closing(self._waits(queues, deadline, waiter)) as waits:
+        with contextlib.closing(self._waits(queues, max_count, deadline, waiter)) as waits:
             try:
                 while True:
                     waiter.wait(next(waits))
             except StopIteration as done:
-                return cast(Received, done.value)
+                return cast(Taken, done.value)
 
     async def areceive(
         self, channels: Iterable[str], block: bool = False, timeout: float | None = None
     ) -> Received:
+        taken = await self.areceive_many(channels, 1, block, timeout)
+        return taken[0] if taken else (None, None)
+
+    async def areceive_many(
+        self,
+        channels: Iterable[str],
+        max_count: int,
+        block: bool = False,
+        timeout: float | None = None,
+    ) -> Taken:
         # No await between taking a message and returning it: cancelling cannot lose one.
-        final, queues, deadline = self._start(channels, block, timeout)
+        final, queues, deadline = self._start(channels, max_count, block, timeout)
         if final is not None:
             return final
         with (
             WakeSocket() as waiter,
-            contextlib.closing(self._waits(queues, deadline, waiter)) as waits,
+            contextlib.closing(self._waits(queues, max_count, deadline, waiter)) as waits,
         ):
             try:
                 while True:
                     await waiter.await_wake(next(waits))
             except StopIteration as done:
-                return cast(Received, done.value)
+                return cast(Taken, done.value)
 
     def _close_sockets(self) -> None:
         for waiter in self._sockets:

@@ -104,34 +104,36 @@ def push(
     return True, expired
 
 
-def pop(db: sqlite3.Connection, queues: list[str], now: float) -> tuple[list[Delivery], int]:
-    """Take the oldest unexpired stored message of the first queue in ``queues`` that has one.
+def pop(
+    db: sqlite3.Connection, queues: list[str], now: float, limit: int = 1
+) -> tuple[list[Delivery], int]:
+    """Take up to ``limit`` of the oldest unexpired stored messages, the first queue's in
+    ``queues`` before the next queue's (so each queue's come out in order).
 
     A process-specific queue has one reader, this process, so everything waiting there (up
     to :data:`BULK_POP` stored messages) is taken at once. Returns (the deliveries, in order:
     one per channel a stored message names; deliveries found expired on the way)."""
-    expired = 0
+    expired, taken = 0, 0
+    deliveries: list[Delivery] = []
     for queue in queues:
-        limit = BULK_POP if queue.endswith("!") else 1
-        while True:
+        bulk = queue.endswith("!")
+        while taken < limit:
             rows = db.execute(
                 "SELECT id, expires, targets, body FROM messages WHERE queue = ? "
                 "ORDER BY id LIMIT ?",
-                (queue, limit),
+                (queue, max(BULK_POP, limit) if bulk else limit - taken),
             ).fetchall()
             if not rows:
                 break
             db.execute("DELETE FROM messages WHERE queue = ? AND id <= ?", (queue, rows[-1][0]))
-            deliveries: list[Delivery] = []
             for _, expires, targets, body in rows:
                 if expires <= now:
                     expired += _count(targets)
                 else:
                     names = targets.split(",") if targets else [queue]
                     deliveries.extend((name, expires, body) for name in names)
-            if deliveries:
-                return deliveries, expired
-    return [], expired
+                    taken += 1
+    return deliveries, expired
 
 
 def head_expiry(db: sqlite3.Connection, queue: str) -> float | None:
