@@ -12,6 +12,7 @@ streamed response) goes to the back.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections import OrderedDict
 from typing import Any, Protocol
 
@@ -56,12 +57,17 @@ class Deadlines:
             self._due.move_to_end(waiter)
         self._due[waiter] = due
         if self._timer is None:
-            self._timer = loop.call_at(due, self._expire)
+            self._schedule(loop, due)
 
     def cancel(self, waiter: Waiter) -> None:
         """End ``waiter``'s wait (nothing if it is not waiting). The timer stays: when it
         fires it finds the next deadline and sleeps again until then."""
         self._due.pop(waiter, None)
+
+    def _schedule(self, loop: asyncio.AbstractEventLoop, when: float) -> None:
+        # In a context of its own, not that of the connection that happened to arm it: what
+        # runs from here (and logs) is about other connections.
+        self._timer = loop.call_at(when, self._expire, context=contextvars.Context())
 
     def _expire(self) -> None:
         self._timer = None
@@ -71,7 +77,7 @@ class Deadlines:
             waiter = next(iter(due))
             when = due[waiter]
             if when > loop.time() + _SLACK:
-                self._timer = loop.call_at(when, self._expire)
+                self._schedule(loop, when)
                 return
             del due[waiter]
             # The waiter may arm or cancel (itself or others) from here: due is re-read.

@@ -88,14 +88,20 @@ class Handoff:
     def _run(self, item: Any) -> None:
         while True:
             step = self._handle(item)
-            if self._needs_task(item):
+            # Replies (dicts) only write; markers may do more (start_eagerly, inlined: this
+            # is the path of every reply).
+            if type(item) is not dict and self._needs_task(item):
                 task: asyncio.Task[None] | None = asyncio.get_running_loop().create_task(step)
             else:
                 try:
-                    task = start_eagerly(step)
+                    waiting_on = step.send(None)
+                except StopIteration:
+                    task = None
                 except Exception:
                     logger.exception("handling %r failed", item)
                     task = None
+                else:
+                    task = asyncio.get_running_loop().create_task(_resume(step, waiting_on))
             if task is not None:
                 task.add_done_callback(self._next)
                 return

@@ -7,6 +7,7 @@ is streamed: the message carries what has arrived so far plus a single-reader
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from typing import Any
@@ -18,6 +19,7 @@ from ..types import Receive, Scope, Send
 from .deadlines import TIMED_OUT, Deadlines
 from .events import deliver_lifecycle, plain_response, scope_message
 from .handoff import Handoff
+from .http_replies import MalformedReply, check_first_reply, content_of
 from .liveness import WORKER_GONE
 from .owner import ConnectionOwner
 
@@ -28,43 +30,12 @@ access = logging.getLogger("channels.access")
 _BODY_CHUNK_PATIENCE = 10.0
 
 
-class MalformedReply(ValueError):
-    """A worker's reply is not a valid HTTP response message."""
-
-
 class _ClientGone(Exception):
     """The client disconnected before its request was complete."""
 
 
 #: Handed to the connection when a streamed body passes ``max_request_body_size``.
 _REJECTED = object()
-
-
-def _check_first_reply(reply: dict[str, Any]) -> tuple[int, list[tuple[bytes, bytes]]]:
-    status = reply.get("status")
-    if type(status) is not int or not 100 <= status <= 999:
-        raise MalformedReply(f"the first reply needs an int 'status', got {status!r}")
-    headers = []
-    for header in reply.get("headers") or []:
-        try:
-            name, value = header
-        except (TypeError, ValueError):
-            raise MalformedReply(f"a header must be a [name, value] pair, got {header!r}") from None
-        if isinstance(name, str):
-            name = name.encode("latin-1")
-        if isinstance(value, str):
-            value = value.encode("latin-1")
-        if not isinstance(name, bytes) or not isinstance(value, bytes):
-            raise MalformedReply(f"header names and values must be bytes, got {header!r}")
-        headers.append((name, value))
-    return status, headers
-
-
-def _content(reply: dict[str, Any]) -> bytes:
-    content = reply.get("content", b"")
-    if not isinstance(content, bytes):
-        raise MalformedReply(f"'content' must be bytes, got {type(content).__name__}")
-    return content
 
 
 #: Where a request is, as far as replies go: being sent; waiting for the worker's first
@@ -350,7 +321,19 @@ class HttpConnection(Handoff):
                     503, "Service unavailable: no worker answered in time.", retry_after=5
                 )
         except Exception:
-            logger.exception("relaying the response to %s failed", self.scope["path"])
+            logger.exception(
+                "relaying the response to %s failed", self.scope["path"], extra=self._extra()
+            )
+            await self._abort()
+
+    async def _abort(self) -> None:
+        """End the response after a failure to write it, so the client is not left waiting."""
+        self._end()
+        with contextlib.suppress(Exception):
+            if self.status is None:
+                await self._respond_plain(500, "Internal Server Error: the reply failed.")
+            else:
+                await self.send({"type": "http.response.body", "body": b"", "more_body": False})
 
     def _extra(self) -> dict[str, Any]:
         # Steps run in the reply dispatcher's context, not the request's: say which it is.
@@ -365,8 +348,8 @@ class HttpConnection(Handoff):
         self.answered = True
         self.bridge.activity.first_reply(time.monotonic() - self.started)
         try:
-            status, headers = _check_first_reply(reply)
-            content = _content(reply)
+            status, headers = check_first_reply(reply)
+            content = content_of(reply)
         except MalformedReply as exc:
             logger.error(
                 "malformed HTTP reply for %s: %s", self.scope["path"], exc, extra=self._extra()
@@ -381,7 +364,7 @@ class HttpConnection(Handoff):
 
     async def _next_chunk(self, reply: dict[str, Any]) -> None:
         try:
-            content = _content(reply)
+            content = content_of(reply)
         except MalformedReply as exc:
             logger.error(
                 "malformed HTTP reply chunk for %s: %s",
@@ -435,3 +418,6 @@ class HttpConnection(Handoff):
             self.sent_bytes,
             extra={"status_code": self.status, "duration": time.monotonic() - self.started},
         )
+
+
+__all__ = ["HttpConnection", "MalformedReply"]

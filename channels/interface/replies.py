@@ -123,7 +123,10 @@ class ReplyDispatcher:
             else:
                 # Written to the socket before this returns (unless the server's send
                 # suspends: then the connection carries on in a task of its own).
-                connection.deliver(message)
+                try:
+                    connection.deliver(message)
+                except Exception:  # a bug in one connection must not stop every reply
+                    logger.exception("handing a reply to %s failed", channel)
             handed += 1
             if handed % _YIELD_EVERY == 0:
                 # A group copy for many sockets is handed out without a round trip: let

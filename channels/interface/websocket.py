@@ -246,7 +246,8 @@ class WebsocketConnection(Handoff):
                     await self._refuse(403, "No consumer accepted the connection in time.")
         except Exception:
             logger.exception("WebSocket %s failed", self.where, extra=self._extra())
-            if state == _OPEN:
+            if self.state == _OPEN or self.state == _HANDSHAKE:
+                # (In the handshake, daphne refuses it: HTTP 403.)
                 with contextlib.suppress(Exception):
                     await self._close(INTERNAL_ERROR)
 
