@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 
@@ -9,14 +10,34 @@ class MalformedReply(ValueError):
     """A worker's reply is not a valid HTTP response message."""
 
 
-def check_first_reply(reply: dict[str, Any]) -> tuple[int, list[tuple[bytes, bytes]]]:
+def check_first_reply(reply: dict[str, Any]) -> tuple[int, Sequence[Sequence[bytes]]]:
     """The status and headers of a response's first reply; MalformedReply if it has none
     valid (str header names and values are taken as latin-1)."""
     status = reply.get("status")
     if type(status) is not int or not 100 <= status <= 999:
         raise MalformedReply(f"the first reply needs an int 'status', got {status!r}")
-    headers = []
-    for header in reply.get("headers") or []:
+    headers = reply.get("headers") or []
+    if type(headers) is list:
+        for header in headers:
+            if not (
+                type(header) in _PAIRS
+                and len(header) == 2
+                and type(header[0]) is bytes
+                and type(header[1]) is bytes
+            ):
+                break
+        else:
+            # The usual reply (msgpack gives lists of bytes pairs): handed on as it is.
+            return status, headers
+    return status, _coerced(headers)
+
+
+_PAIRS = (list, tuple)
+
+
+def _coerced(headers: Any) -> list[tuple[bytes, bytes]]:
+    pairs = []
+    for header in headers:
         try:
             name, value = header
         except (TypeError, ValueError):
@@ -27,8 +48,8 @@ def check_first_reply(reply: dict[str, Any]) -> tuple[int, list[tuple[bytes, byt
             value = value.encode("latin-1")
         if not isinstance(name, bytes) or not isinstance(value, bytes):
             raise MalformedReply(f"header names and values must be bytes, got {header!r}")
-        headers.append((name, value))
-    return status, headers
+        pairs.append((name, value))
+    return pairs
 
 
 def content_of(reply: dict[str, Any]) -> bytes:
