@@ -7,10 +7,8 @@ feed the Prometheus metrics of :mod:`channels.metrics`, served on a socket of th
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 from .. import metrics as prometheus_metrics
@@ -87,17 +85,17 @@ class InterfaceActivity:
         """The changing part of this process's heartbeat record."""
         return {"connections": self.connections, "handled": self.handled, "failed": self.failed}
 
-    @contextlib.contextmanager
-    def connection(self) -> Iterator[None]:
-        """Count a connection (HTTP request or WebSocket) while it is open."""
+    def connection_opened(self) -> None:
+        """A connection (HTTP request or WebSocket) started; :meth:`connection_closed` must
+        follow. (Two calls rather than a context manager: no object per connection.)"""
         with self._lock:
             self.connections += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self.connections -= 1
-                self.handled += 1
+
+    def connection_closed(self) -> None:
+        """A connection counted by :meth:`connection_opened` ended."""
+        with self._lock:
+            self.connections -= 1
+            self.handled += 1
 
     def websocket_opened(self) -> None:
         """A WebSocket handshake was accepted."""

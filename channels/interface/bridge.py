@@ -109,12 +109,15 @@ class Bridge:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         self.activity.start()
-        if kind == "http":
-            with self.activity.connection():
-                await HttpConnection(self, scope, receive, send).run()
-        elif kind == "websocket":
-            with self.activity.connection():
-                await WebsocketConnection(self, scope, receive, send).run()
+        if kind == "http" or kind == "websocket":
+            connection = (HttpConnection if kind == "http" else WebsocketConnection)(
+                self, scope, receive, send
+            )
+            self.activity.connection_opened()
+            try:
+                await connection.run()
+            finally:
+                self.activity.connection_closed()
         elif kind == "lifespan":
             await self._lifespan(receive, send)
         else:

@@ -7,7 +7,7 @@ is streamed: the message carries what has arrived so far plus a single-reader
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import logging
 import time
 from typing import Any
@@ -16,7 +16,10 @@ from .. import log_context
 from ..exceptions import ChannelFull, ChannelLayerError, MessageTooLarge
 from ..layers.patience import asend_patiently
 from ..types import Receive, Scope, Send
+from .deadlines import TIMED_OUT, Deadlines
 from .events import deliver_lifecycle, plain_response, scope_message
+from .handoff import Handoff
+from .http_replies import MalformedReply, check_first_reply, content_of
 from .liveness import WORKER_GONE
 from .owner import ConnectionOwner
 
@@ -27,49 +30,48 @@ access = logging.getLogger("channels.access")
 _BODY_CHUNK_PATIENCE = 10.0
 
 
-class MalformedReply(ValueError):
-    """A worker's reply is not a valid HTTP response message."""
-
-
 class _ClientGone(Exception):
     """The client disconnected before its request was complete."""
 
 
-#: Markers put on a connection's reply queue: the client went away; the body was refused.
-_GONE, _REJECTED = object(), object()
+#: Handed to the connection when a streamed body passes ``max_request_body_size``.
+_REJECTED = object()
 
 
-def _check_first_reply(reply: dict[str, Any]) -> tuple[int, list[tuple[bytes, bytes]]]:
-    status = reply.get("status")
-    if type(status) is not int or not 100 <= status <= 999:
-        raise MalformedReply(f"the first reply needs an int 'status', got {status!r}")
-    headers = []
-    for header in reply.get("headers") or []:
-        try:
-            name, value = header
-        except (TypeError, ValueError):
-            raise MalformedReply(f"a header must be a [name, value] pair, got {header!r}") from None
-        if isinstance(name, str):
-            name = name.encode("latin-1")
-        if isinstance(value, str):
-            value = value.encode("latin-1")
-        if not isinstance(name, bytes) or not isinstance(value, bytes):
-            raise MalformedReply(f"header names and values must be bytes, got {header!r}")
-        headers.append((name, value))
-    return status, headers
+#: Where a request is, as far as replies go: being sent; waiting for the worker's first
+#: reply; its response streaming (``more_content``); answered, or its client gone.
+_SENDING, _WAITING, _STREAMING, _DONE = range(4)
 
 
-def _content(reply: dict[str, Any]) -> bytes:
-    content = reply.get("content", b"")
-    if not isinstance(content, bytes):
-        raise MalformedReply(f"'content' must be bytes, got {type(content).__name__}")
-    return content
+class HttpConnection(Handoff):
+    """Carries one HTTP request and its response between the ASGI server and the layer.
 
+    :meth:`run` (the server's task for the request) sends ``http.request`` and then only
+    reads the client: the rest of a large body, and its disconnect. Replies, the HTTP
+    timeout (one shared :class:`~channels.interface.deadlines.Deadlines` per process) and a
+    stopped worker are handed to the connection (:meth:`deliver`) and written at once.
+    """
 
-class HttpConnection:
-    """Carries one HTTP request and its response between the ASGI server and the layer."""
+    __slots__ = (
+        "answered",
+        "body_size",
+        "bridge",
+        "deadlines",
+        "disconnected",
+        "layer",
+        "receipt",
+        "receive",
+        "reply_channel",
+        "scope",
+        "send",
+        "sent_bytes",
+        "started",
+        "state",
+        "status",
+    )
 
     def __init__(self, bridge: ConnectionOwner, scope: Scope, receive: Receive, send: Send):
+        super().__init__()
         self.bridge = bridge
         self.layer = bridge.layer
         self.scope = scope
@@ -80,20 +82,18 @@ class HttpConnection:
         self.sent_bytes = 0
         self.body_size = 0
         self.disconnected = False
-        # Set when a streamed body passes max_request_body_size: answer 413 ourselves.
-        self.body_rejected = False
-        self.replies: asyncio.Queue[Any] = asyncio.Queue()
         # What takes the request back off http.request while no worker has it yet.
         self.receipt: Any = None
         self.answered = False
-        # Set when the worker consuming the request went away (its heartbeat stopped).
-        self.worker_gone = False
+        self.state = _SENDING
+        self.reply_channel = ""
+        self.deadlines: Deadlines | None = None
 
     async def run(self) -> None:
-        reply_channel, self.replies = self.bridge.replies.open()
+        replies = self.bridge.replies
+        self.reply_channel = reply_channel = replies.open(self)
+        self.deadlines = replies.deadlines(self.bridge.http_timeout)
         log_context.bind(channel="http.request", reply_channel=reply_channel)
-        body_task: asyncio.Task[None] | None = None
-        watcher: asyncio.Task[None] | None = None
         try:
             message = scope_message(self.scope, reply_channel)
             message["http_version"] = self.scope.get("http_version", "1.1")
@@ -115,6 +115,8 @@ class HttpConnection:
             # A worker drops the request unrun once this has passed: by then the client has
             # had its 503 (or gave up), so running it would only spend a worker on nobody.
             message["deadline"] = time.time() + self.bridge.http_timeout
+            # From here a reply may come (even before the send below returns).
+            self.state = _WAITING
             try:
                 self.receipt = await self.layer.asend_retractable("http.request", message)
             except ChannelFull:
@@ -132,7 +134,7 @@ class HttpConnection:
                 return
             # No live worker: take the request back and say so now, rather than at the
             # timeout. (Sent first, so a full channel is still refused, and counted, as such.)
-            if not self.bridge.replies.serves("http.request") and await self._retract():
+            if not replies.serves("http.request") and await self._retract():
                 logger.warning(
                     "no worker is running for http.request; answered 503 to %s",
                     self.scope["path"],
@@ -141,16 +143,15 @@ class HttpConnection:
                     503, "Service unavailable: no worker is running.", retry_after=5
                 )
                 return
+            if self.state == _WAITING:
+                self.deadlines.arm(self)
             if more:
-                body_task = asyncio.create_task(self._stream_body(message["body_channel"]))
-            else:
-                watcher = asyncio.create_task(self._watch_disconnect())
-            await self._relay_response()
+                await self._stream_body(message["body_channel"])
+            del message  # nothing of it is needed while the request waits
+            await self._watch_disconnect()
         finally:
-            for task in (body_task, watcher):
-                if task is not None:
-                    task.cancel()
-            self.bridge.replies.close(reply_channel)
+            self.deadlines.cancel(self)
+            replies.close(reply_channel)
             if self.disconnected and self.status is None and not await self._retract():
                 await deliver_lifecycle(
                     self.layer,
@@ -204,47 +205,55 @@ class HttpConnection:
         size = self.body_size
         limit = self.bridge.max_request_body_size
         more = True
-        while more:
-            pieces: list[bytes] = []
-            pending = 0
-            while more and pending < self.bridge.inline_body_size:
-                event = await self.receive()
-                if event["type"] == "http.disconnect":
-                    self._gone()
+        try:
+            while more:
+                pieces: list[bytes] = []
+                pending = 0
+                while more and pending < self.bridge.inline_body_size:
+                    event = await self.receive()
+                    if event["type"] == "http.disconnect":
+                        if self.state != _DONE:  # else: the response ended the request
+                            self._gone()
+                            await self._send_chunk(body_channel, {"closed": True})
+                        return
+                    piece = event.get("body", b"")
+                    pieces.append(piece)
+                    pending += len(piece)
+                    more = event.get("more_body", False)
+                size += pending
+                if limit is not None and size > limit:
                     await self._send_chunk(body_channel, {"closed": True})
+                    self.deliver(_REJECTED)
                     return
-                piece = event.get("body", b"")
-                pieces.append(piece)
-                pending += len(piece)
-                more = event.get("more_body", False)
-            size += pending
-            if limit is not None and size > limit:
-                await self._send_chunk(body_channel, {"closed": True})
-                self.body_rejected = True
-                self.replies.put_nowait(_REJECTED)
-                return
-            chunk = {"content": b"".join(pieces), "more_content": more}
-            await self._send_chunk(body_channel, chunk)
-        await self._watch_disconnect()
+                chunk = {"content": b"".join(pieces), "more_content": more}
+                await self._send_chunk(body_channel, chunk)
+        except ChannelLayerError as exc:
+            # The request waits out its timeout (a worker may still answer what it has).
+            logger.error("gave up streaming a request body to %s: %s", body_channel, exc)
 
     async def _send_chunk(self, body_channel: str, chunk: dict[str, Any]) -> None:
         # The worker reads as fast as it can; a full body channel means it is behind.
         if not await asend_patiently(
             self.layer.asend, body_channel, chunk, patience=_BODY_CHUNK_PATIENCE
         ):
-            logger.error("gave up streaming a request body: %s stayed full", body_channel)
             raise ChannelFull(f"{body_channel} stayed full for {_BODY_CHUNK_PATIENCE} s")
 
     async def _watch_disconnect(self) -> None:
+        """Read the client until it leaves, or the server says the response has ended
+        (ASGI servers send ``http.disconnect`` after the response, too)."""
         while True:
             event = await self.receive()
             if event["type"] == "http.disconnect":
-                self._gone()
+                if self.state != _DONE:
+                    self._gone()
                 return
 
     def _gone(self) -> None:
+        """The client left: nothing more is written to it."""
         self.disconnected = True
-        self.replies.put_nowait(_GONE)
+        self.state = _DONE
+        if self.deadlines is not None:
+            self.deadlines.cancel(self)
 
     async def _retract(self) -> bool:
         """Take the request back if no worker has it yet: a client that left, or was
@@ -263,91 +272,128 @@ class HttpConnection:
 
     # -- response ------------------------------------------------------------------------
 
-    async def _next_reply(self) -> dict[str, Any] | None:
-        """The next reply; None if the client went away, the body was refused, or nothing
-        came within the HTTP timeout. Those arrive as markers on the reply queue itself, so
-        waiting costs one queue get and one timer."""
-        timeout = object()
-        timer = asyncio.get_running_loop().call_later(
-            self.bridge.http_timeout, self.replies.put_nowait, timeout
-        )
-        try:
-            while True:
-                item = await self.replies.get()
-                if isinstance(item, dict):
-                    self.answered = True
-                    return item
-                if item is WORKER_GONE:
-                    self.worker_gone = True
-                    return None
-                if item is _GONE or item is _REJECTED or item is timeout:
-                    return None
-                # Otherwise the marker of an earlier wait whose timer fired late: skip it.
-        finally:
-            timer.cancel()
+    def _needs_task(self, item: Any) -> bool:
+        # Answering a timeout first takes the request back: a layer call, not just a write.
+        return item is TIMED_OUT
 
-    async def _relay_response(self) -> None:
-        reply = await self._next_reply()
-        if reply is not None:
-            self.bridge.activity.first_reply(time.monotonic() - self.started)
-        if reply is None and self.body_rejected:
-            await self._respond_plain(413, self._too_large_text())
-            return
-        if reply is None and self.worker_gone:
-            logger.warning(
-                "the worker consuming %s %s stopped; answered 503",
-                self.scope["method"],
-                self.scope["path"],
-            )
-            await self._respond_plain(
-                503, "Service unavailable: the worker handling this request stopped.", retry_after=1
-            )
-            return
-        if reply is None:
-            if not self.disconnected:
+    async def _handle(self, item: Any) -> None:
+        """One reply, or a marker: the HTTP timeout, a stopped worker, a refused body."""
+        state = self.state
+        if state == _DONE:
+            return  # a late reply, or a marker after the end: nobody to write to
+        try:
+            if type(item) is dict:
+                if state == _STREAMING:
+                    await self._next_chunk(item)
+                elif state == _WAITING:
+                    await self._first_reply(item)
+            elif state == _STREAMING:
+                self._end()
+                logger.warning(
+                    "response to %s stalled; closing it", self.scope["path"], extra=self._extra()
+                )
+                await self._send_body(b"", False)
+            elif item is _REJECTED:
+                await self._respond_plain(413, self._too_large_text())
+            elif item is WORKER_GONE:
+                logger.warning(
+                    "the worker consuming %s %s stopped; answered 503",
+                    self.scope["method"],
+                    self.scope["path"],
+                    extra=self._extra(),
+                )
+                await self._respond_plain(
+                    503,
+                    "Service unavailable: the worker handling this request stopped.",
+                    retry_after=1,
+                )
+            elif item is TIMED_OUT and state == _WAITING:
+                self._end()
                 await self._retract()
                 logger.warning(
                     "no worker answered %s %s within %s s; answered 503",
                     self.scope["method"],
                     self.scope["path"],
                     self.bridge.http_timeout,
+                    extra=self._extra(),
                 )
                 await self._respond_plain(
                     503, "Service unavailable: no worker answered in time.", retry_after=5
                 )
-            return
+        except Exception:
+            logger.exception(
+                "relaying the response to %s failed", self.scope["path"], extra=self._extra()
+            )
+            await self._abort()
+
+    async def _abort(self) -> None:
+        """End the response after a failure to write it, so the client is not left waiting."""
+        self._end()
+        with contextlib.suppress(Exception):
+            if self.status is None:
+                await self._respond_plain(500, "Internal Server Error: the reply failed.")
+            else:
+                await self.send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    def _extra(self) -> dict[str, Any]:
+        # Steps run in the reply dispatcher's context, not the request's: say which it is.
+        return {"channel": "http.request", "reply_channel": self.reply_channel}
+
+    def _end(self) -> None:
+        self.state = _DONE
+        if self.deadlines is not None:
+            self.deadlines.cancel(self)
+
+    async def _first_reply(self, reply: dict[str, Any]) -> None:
+        self.answered = True
+        self.bridge.activity.first_reply(time.monotonic() - self.started)
         try:
-            status, headers = _check_first_reply(reply)
-            content = _content(reply)
+            status, headers = check_first_reply(reply)
+            content = content_of(reply)
         except MalformedReply as exc:
-            logger.error("malformed HTTP reply for %s: %s", self.scope["path"], exc)
+            logger.error(
+                "malformed HTTP reply for %s: %s", self.scope["path"], exc, extra=self._extra()
+            )
             await self._respond_plain(500, "Internal Server Error: malformed reply.")
             return
         self.status = status
-        await self.send({"type": "http.response.start", "status": status, "headers": headers})
         more = bool(reply.get("more_content", False))
+        self._waiting_more(more)
+        await self.send({"type": "http.response.start", "status": status, "headers": headers})
         await self._send_body(content, more)
-        while more:
-            reply = await self._next_reply()
-            if reply is None:
-                if not self.disconnected:
-                    logger.warning("response to %s stalled; closing it", self.scope["path"])
-                    await self._send_body(b"", False)
-                return
-            try:
-                content = _content(reply)
-            except MalformedReply as exc:
-                logger.error("malformed HTTP reply chunk for %s: %s", self.scope["path"], exc)
-                await self._send_body(b"", False)
-                return
-            more = bool(reply.get("more_content", False))
-            await self._send_body(content, more)
+
+    async def _next_chunk(self, reply: dict[str, Any]) -> None:
+        try:
+            content = content_of(reply)
+        except MalformedReply as exc:
+            logger.error(
+                "malformed HTTP reply chunk for %s: %s",
+                self.scope["path"],
+                exc,
+                extra=self._extra(),
+            )
+            self._end()
+            await self._send_body(b"", False)
+            return
+        more = bool(reply.get("more_content", False))
+        self._waiting_more(more)
+        await self._send_body(content, more)
+
+    def _waiting_more(self, more: bool) -> None:
+        """After a reply: wait for the next chunk (the timeout starts again), or done."""
+        if more:
+            self.state = _STREAMING
+            if self.deadlines is not None:
+                self.deadlines.arm(self)
+        else:
+            self._end()
 
     async def _send_body(self, content: bytes, more: bool) -> None:
         self.sent_bytes += len(content)
         await self.send({"type": "http.response.body", "body": content, "more_body": more})
 
     async def _respond_plain(self, status: int, text: str, retry_after: int | None = None) -> None:
+        self._end()
         self.status = status
         response = plain_response(status, text, retry_after)
         self.sent_bytes += len(response[1]["body"])
@@ -372,3 +418,6 @@ class HttpConnection:
             self.sent_bytes,
             extra={"status_code": self.status, "duration": time.monotonic() - self.started},
         )
+
+
+__all__ = ["HttpConnection", "MalformedReply"]

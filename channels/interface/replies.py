@@ -2,8 +2,10 @@
 
 Every connection gets a process-specific reply channel under this process's prefix
 (``daphne.response.<random>!<random>``). A single task receives on the prefix (one blocking
-receive covers every connection) and hands each message to its connection's queue; the
-membership notes among them go to :class:`~channels.interface.memberships.Memberships`.
+receive covers every connection) and hands each message straight to its connection
+(:class:`~channels.interface.handoff.Handoff`), which writes it to the socket at once; the
+membership notes among them go to :class:`~channels.interface.memberships.Memberships`. The
+dispatcher also keeps the process's shared :class:`~channels.interface.deadlines.Deadlines`.
 """
 
 from __future__ import annotations
@@ -12,10 +14,10 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from typing import Any
 
 from ..layers.base import BaseChannelLayer
 from ..layers.membership import NOTE_CHANNEL
+from .deadlines import Deadlines, Waiter
 from .liveness import WORKER_GONE, WorkerWatch, watchable
 from .memberships import CHECK_INTERVAL, Memberships
 
@@ -30,8 +32,9 @@ _YIELD_EVERY = 16
 class ReplyDispatcher:
     """Owns this process's reply prefix and routes replies to connections.
 
-    Create one per process (per event loop); ``open()`` gives a connection its reply channel
-    and queue, ``close()`` forgets it. The receive loop starts with the first connection.
+    Create one per process (per event loop); ``open(connection)`` gives a connection its
+    reply channel, whose replies go to ``connection.deliver``; ``close()`` forgets it. The
+    receive loop starts with the first connection.
     """
 
     def __init__(
@@ -42,12 +45,13 @@ class ReplyDispatcher:
     ) -> None:
         self.layer = layer
         self.prefix = f"{base}{secrets.token_urlsafe(9)}!"
-        self._queues: dict[str, asyncio.Queue[dict[str, Any]]] = {}
+        self._connections: dict[str, Waiter] = {}
+        self._deadlines: dict[float, Deadlines] = {}
         self._task: asyncio.Task[None] | None = None
         self._watcher: asyncio.Task[None] | None = None
         #: The group memberships of this prefix's connections (see memberships.py).
         self.memberships = Memberships(
-            layer, self.prefix, self._queues.__contains__, check_interval
+            layer, self.prefix, self._connections.__contains__, check_interval
         )
         self._note_channel = self.prefix + NOTE_CHANNEL
         registry = watchable(layer)
@@ -55,8 +59,8 @@ class ReplyDispatcher:
         self.workers = WorkerWatch(registry, self._workers_gone) if registry else None
         self._watching: asyncio.Task[None] | None = None
 
-    def open(self) -> tuple[str, asyncio.Queue[dict[str, Any]]]:
-        """A new reply channel name and the queue its replies arrive on."""
+    def open(self, connection: Waiter) -> str:
+        """A new reply channel name; its replies go to ``connection.deliver``."""
         if self._task is None or self._task.done():
             loop = asyncio.get_running_loop()
             self._task = loop.create_task(self._run())
@@ -66,14 +70,20 @@ class ReplyDispatcher:
             if self.workers is not None and (self._watching is None or self._watching.done()):
                 self._watching = loop.create_task(self.workers.run())
         channel = self.layer.new_channel(self.prefix)
-        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-        self._queues[channel] = queue
-        return channel, queue
+        self._connections[channel] = connection
+        return channel
+
+    def deadlines(self, timeout: float) -> Deadlines:
+        """The shared deadlines of every wait of ``timeout`` seconds in this process."""
+        deadlines = self._deadlines.get(timeout)
+        if deadlines is None:
+            deadlines = self._deadlines[timeout] = Deadlines(timeout)
+        return deadlines
 
     def close(self, channel: str) -> None:
         """Forget a connection's reply channel (later replies to it are dropped) and take
         it out of every group it is in."""
-        self._queues.pop(channel, None)
+        self._connections.pop(channel, None)
         self.memberships.release(channel)
 
     def serves(self, channel: str) -> bool:
@@ -82,14 +92,14 @@ class ReplyDispatcher:
 
     def _workers_gone(self, reply_channels: set[str]) -> None:
         for channel in reply_channels:
-            queue = self._queues.get(channel)
-            if queue is not None:
-                queue.put_nowait(WORKER_GONE)  # type: ignore[arg-type]
+            connection = self._connections.get(channel)
+            if connection is not None:
+                connection.deliver(WORKER_GONE)
 
     @property
     def connections(self) -> int:
         """How many connections currently have a reply channel."""
-        return len(self._queues)
+        return len(self._connections)
 
     async def _run(self) -> None:
         handed = 0
@@ -107,15 +117,20 @@ class ReplyDispatcher:
             if channel == self._note_channel:
                 self.memberships.noted(message)
                 continue
-            queue = self._queues.get(channel)
-            if queue is None:
+            connection = self._connections.get(channel)
+            if connection is None:
                 logger.debug("dropped a reply for %s: its connection is closed", channel)
             else:
-                queue.put_nowait(message)
+                # Written to the socket before this returns (unless the server's send
+                # suspends: then the connection carries on in a task of its own).
+                try:
+                    connection.deliver(message)
+                except Exception:  # a bug in one connection must not stop every reply
+                    logger.exception("handing a reply to %s failed", channel)
             handed += 1
             if handed % _YIELD_EVERY == 0:
                 # A group copy for many sockets is handed out without a round trip: let
-                # the connections write what they have got before handing out more.
+                # the server flush what was written before handing out more.
                 await asyncio.sleep(0)
 
     async def stop(self) -> None:

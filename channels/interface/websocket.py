@@ -4,13 +4,16 @@ The handshake is held open until a consumer answers ``websocket.connect``: ``acc
 first ``text``/``bytes`` (accepts implicitly), or ``close`` (refused, HTTP 403). Then frames
 become ``websocket.receive`` messages (``order`` 1, 2, ...), replies become frames, and the
 end of the socket, from either side, becomes one ``websocket.disconnect``.
+
+An open socket is the server's task reading the client plus this connection object: the
+reply dispatcher writes replies straight to the server (see :mod:`.handoff`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from .. import log_context
@@ -26,25 +29,59 @@ from ..closecodes import (
 )
 from ..exceptions import ChannelFull, ChannelLayerError, MessageTooLarge
 from ..types import Receive, Scope, Send
+from .deadlines import TIMED_OUT, Deadlines
 from .events import FULL, SENT, deliver_lifecycle, plain_response, scope_message
+from .handoff import Handoff
 from .owner import ConnectionOwner
 
 logger = logging.getLogger("channels.interface")
 access = logging.getLogger("channels.access")
 
 
-#: Handshake outcomes: accepted and open; ended (say so to consumers); refused.
-OPEN, CLOSED, REFUSED = object(), object(), object()
+#: Where a socket is: its handshake waits for the consumer's answer; open; ended (by either
+#: side: a websocket.disconnect is due); refused (none is: the consumer never had it).
+_HANDSHAKE, _OPEN, _ENDED, _REFUSED = range(4)
 
 
 def _close_code(value: Any) -> int:
     return value if type(value) is int and value > 0 else NORMAL_CLOSURE
 
 
-class WebsocketConnection:
-    """Carries one WebSocket between the ASGI server and the layer."""
+class _Close:
+    """Handed to the connection by its own coroutine: close the socket with ``code``."""
+
+    __slots__ = ("code",)
+
+    def __init__(self, code: int) -> None:
+        self.code = code
+
+
+class WebsocketConnection(Handoff):
+    """Carries one WebSocket between the ASGI server and the layer.
+
+    :meth:`run` (the server's task for the socket) only reads the client: its frames go to
+    ``websocket.receive``. The consumer's answers and replies are handed to the connection
+    (:meth:`deliver`) and written at once, as is the end of the handshake's wait (one shared
+    :class:`~channels.interface.deadlines.Deadlines` per process), so an open socket costs
+    no task or queue beyond the server's own.
+    """
+
+    __slots__ = (
+        "accepted",
+        "bridge",
+        "close_code",
+        "deadlines",
+        "layer",
+        "order",
+        "receive",
+        "reply_channel",
+        "scope",
+        "send",
+        "state",
+    )
 
     def __init__(self, bridge: ConnectionOwner, scope: Scope, receive: Receive, send: Send):
+        super().__init__()
         self.bridge = bridge
         self.layer = bridge.layer
         self.scope = scope
@@ -53,7 +90,14 @@ class WebsocketConnection:
         self.order = 0
         self.close_code = ABNORMAL_CLOSURE
         self.accepted = False
-        self.where = f"{scope['path']} [{_client(scope)}]"
+        self.state = _HANDSHAKE
+        self.reply_channel = ""
+        self.deadlines: Deadlines | None = None
+
+    @property
+    def where(self) -> str:
+        """The socket's path and client, for log lines (made only when one is written)."""
+        return f"{self.scope['path']} [{_client(self.scope)}]"
 
     async def run(self) -> None:
         event = await self.receive()
@@ -63,26 +107,44 @@ class WebsocketConnection:
             access.warning("WebSocket REJECT %s: origin not allowed", self.where)
             await self.send({"type": "websocket.close", "code": POLICY_VIOLATION})
             return
-        reply_channel, replies = self.bridge.replies.open()
-        self.reply_channel = reply_channel
+        replies = self.bridge.replies
+        self.reply_channel = reply_channel = replies.open(self)
+        self.deadlines = replies.deadlines(self.bridge.websocket_connect_timeout)
         log_context.bind(reply_channel=reply_channel)
-        outcome = REFUSED
         try:
             message = scope_message(self.scope, reply_channel)
             message["subprotocols"] = list(self.scope.get("subprotocols", []))
             message["order"] = 0
             self._log_event("HANDSHAKING")
             if not await self._connect(message):
+                self.state = _REFUSED
                 return
-            outcome = await self._handshake(replies)
-            if outcome is OPEN:
-                await self._pump(replies)
+            del message  # not kept for the life of the socket
+            # The consumer may have answered already (written as it arrived).
+            if self.state == _HANDSHAKE:
+                self.deadlines.arm(self)
+            # Frames to websocket.receive until the server says the socket has ended (it
+            # does, whichever side closed it). Inline, not a method: one coroutine frame less
+            # per open socket.
+            while True:
+                event = await self.receive()
+                kind = event["type"]
+                if kind == "websocket.receive":
+                    if self.state == _OPEN:
+                        await self._forward(event)
+                elif kind == "websocket.disconnect":
+                    if self.state == _HANDSHAKE or self.state == _OPEN:
+                        # The client left; when this side closed, its own code stands.
+                        self.close_code = event.get("code", ABNORMAL_CLOSURE)
+                        self.state = _ENDED
+                    return
         finally:
+            self.deadlines.cancel(self)
             if self.accepted:
                 self.bridge.activity.websocket_closed()
-            self.bridge.replies.close(reply_channel)
+            replies.close(reply_channel)
             # A consumer may have added the socket to groups as soon as it saw the connect.
-            if outcome is not REFUSED:
+            if self.state != _REFUSED:
                 await deliver_lifecycle(
                     self.layer,
                     "websocket.disconnect",
@@ -125,114 +187,129 @@ class WebsocketConnection:
                 }
             )
 
-    async def _handshake(self, replies: asyncio.Queue[dict[str, Any]]) -> object:
-        """Wait for the consumer's answer to the connect: OPEN, CLOSED or REFUSED."""
-        getting = asyncio.ensure_future(replies.get())
-        gone = asyncio.ensure_future(self.receive())
-        done, _ = await asyncio.wait(
-            {getting, gone},
-            timeout=self.bridge.websocket_connect_timeout,
-            return_when=asyncio.FIRST_COMPLETED,
-        )
-        if gone in done:
-            getting.cancel()
-            event = gone.result()
-            self.close_code = event.get("code", ABNORMAL_CLOSURE)
-            return CLOSED
-        gone.cancel()
-        if getting not in done:
-            getting.cancel()
-            logger.warning(
-                "no consumer answered websocket.connect for %s within %s s; refused",
-                self.where,
-                self.bridge.websocket_connect_timeout,
-            )
-            await self._refuse(403, "No consumer accepted the connection in time.")
-            return REFUSED
-        reply = getting.result()
+    # -- from the client -----------------------------------------------------------------
+
+    async def _forward(self, event: Mapping[str, Any]) -> None:
+        # Counted once sent: websocket.disconnect's order follows the last frame that went.
+        order = self.order + 1
+        text = event.get("text")
+        if text is not None:
+            frame = {
+                "reply_channel": self.reply_channel,
+                "path": self.scope["path"],
+                "order": order,
+                "text": text,
+            }
+        else:
+            frame = {
+                "reply_channel": self.reply_channel,
+                "path": self.scope["path"],
+                "order": order,
+                "bytes": event.get("bytes") or b"",
+            }
+        try:
+            await self.layer.asend("websocket.receive", frame)
+        except ChannelFull:
+            logger.warning("websocket.receive is full; closed %s with 1013", self.where)
+            self.deliver(_Close(TRY_AGAIN_LATER))
+        except MessageTooLarge:
+            logger.warning("frame too large for the channel layer; closed %s", self.where)
+            self.deliver(_Close(MESSAGE_TOO_BIG))
+        except ChannelLayerError as exc:
+            logger.error("could not send a frame from %s: %s", self.where, exc)
+            self.deliver(_Close(TRY_AGAIN_LATER))
+        else:
+            self.order = order
+
+    # -- to the client -------------------------------------------------------------------
+
+    async def _handle(self, item: Any) -> None:
+        """The consumer's answer, a reply, the handshake's timeout, or a close of our own."""
+        state = self.state
+        try:
+            if state == _OPEN:
+                if type(item) is dict:
+                    await self._apply(item)
+                elif type(item) is _Close:
+                    await self._close(item.code)
+            elif state == _HANDSHAKE:
+                if type(item) is dict:
+                    await self._answer(item)
+                elif item is TIMED_OUT:
+                    self._end(_REFUSED)
+                    logger.warning(
+                        "no consumer answered websocket.connect for %s within %s s; refused",
+                        self.where,
+                        self.bridge.websocket_connect_timeout,
+                        extra=self._extra(),
+                    )
+                    await self._refuse(403, "No consumer accepted the connection in time.")
+        except Exception:
+            logger.exception("WebSocket %s failed", self.where, extra=self._extra())
+            if self.state == _OPEN or self.state == _HANDSHAKE:
+                # (In the handshake, daphne refuses it: HTTP 403.)
+                with contextlib.suppress(Exception):
+                    await self._close(INTERNAL_ERROR)
+
+    def _extra(self) -> dict[str, Any]:
+        # Steps run in the reply dispatcher's context, not the socket's: say which it is.
+        return {"reply_channel": self.reply_channel}
+
+    def _end(self, state: int) -> None:
+        """No more replies for this socket: stop its wait and take it out of its groups now
+        (the server's websocket.disconnect follows)."""
+        self.state = state
+        if self.deadlines is not None:
+            self.deadlines.cancel(self)
+        self.bridge.replies.close(self.reply_channel)
+
+    async def _answer(self, reply: dict[str, Any]) -> None:
+        """The consumer's answer to the connect: accept (and maybe data), or refuse."""
+        if self.deadlines is not None:
+            self.deadlines.cancel(self)
         # Any text or bytes frame accepts, an empty one ({"text": ""}) included.
         data = reply.get("text") is not None or reply.get("bytes") is not None
         if reply.get("accept") is True or data:
-            await self.send({"type": "websocket.accept", "subprotocol": reply.get("subprotocol")})
+            self.state = _OPEN
             self.accepted = True
             self.bridge.activity.websocket_opened()
+            await self.send({"type": "websocket.accept", "subprotocol": reply.get("subprotocol")})
             self._log_event("CONNECT")
-            return OPEN if await self._apply(reply, accept_only=True) else CLOSED
-        if reply.get("close") or reply.get("accept") is False:
+            await self._apply(reply, accept_only=True)
+        elif reply.get("close") or reply.get("accept") is False:
+            self._end(_REFUSED)
             self._log_event("REJECT")
             await self.send({"type": "websocket.close", "code": _close_code(reply.get("close"))})
-            return REFUSED
-        logger.error("invalid answer to websocket.connect for %s: %r", self.where, reply)
-        await self.send({"type": "websocket.close", "code": INTERNAL_ERROR})
-        return REFUSED
+        else:
+            self._end(_REFUSED)
+            logger.error(
+                "invalid answer to websocket.connect for %s: %r",
+                self.where,
+                reply,
+                extra=self._extra(),
+            )
+            await self.send({"type": "websocket.close", "code": INTERNAL_ERROR})
 
-    async def _apply(self, reply: dict[str, Any], accept_only: bool = False) -> bool:
-        """Send a reply's data and close; False once the socket is closed."""
+    async def _apply(self, reply: dict[str, Any], accept_only: bool = False) -> None:
+        """Send a reply's data, then close if it says so."""
         text, data = reply.get("text"), reply.get("bytes")
         if text is not None and data is not None:
-            logger.error("WebSocket reply for %s has both text and bytes; ignored", self.where)
-            return True
+            logger.error(
+                "WebSocket reply for %s has both text and bytes; ignored",
+                self.where,
+                extra=self._extra(),
+            )
+            return
         if text is not None:
             await self.send({"type": "websocket.send", "text": text})
         elif data is not None:
             await self.send({"type": "websocket.send", "bytes": data})
         elif not accept_only and "close" not in reply and "accept" not in reply:
-            logger.error("invalid WebSocket reply for %s: %r", self.where, reply)
+            logger.error(
+                "invalid WebSocket reply for %s: %r", self.where, reply, extra=self._extra()
+            )
         if reply.get("close"):
             await self._close(_close_code(reply["close"]))
-            return False
-        return True
-
-    async def _pump(self, replies: asyncio.Queue[dict[str, Any]]) -> None:
-        """Frames to the layer and replies to the client, until either side closes."""
-        inbound = asyncio.ensure_future(self._from_client())
-        outbound = asyncio.ensure_future(self._to_client(replies))
-        try:
-            await asyncio.wait({inbound, outbound}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            inbound.cancel()
-            outbound.cancel()
-            results = await asyncio.gather(inbound, outbound, return_exceptions=True)
-        for result in results:
-            if isinstance(result, Exception):
-                logger.error("WebSocket %s failed", self.where, exc_info=result)
-                with contextlib.suppress(Exception):
-                    await self._close(INTERNAL_ERROR)
-
-    async def _from_client(self) -> None:
-        while True:
-            event = await self.receive()
-            if event["type"] == "websocket.disconnect":
-                self.close_code = event.get("code", ABNORMAL_CLOSURE)
-                return
-            if event["type"] != "websocket.receive":
-                continue
-            frame = {"reply_channel": self.reply_channel, "path": self.scope["path"]}
-            # Counted once sent: websocket.disconnect's order follows the last frame that went.
-            frame["order"] = self.order + 1
-            if event.get("text") is not None:
-                frame["text"] = event["text"]
-            else:
-                frame["bytes"] = event.get("bytes") or b""
-            try:
-                await self.layer.asend("websocket.receive", frame)
-            except ChannelFull:
-                logger.warning("websocket.receive is full; closed %s with 1013", self.where)
-                await self._close(TRY_AGAIN_LATER)
-                return
-            except MessageTooLarge:
-                logger.warning("frame too large for the channel layer; closed %s", self.where)
-                await self._close(MESSAGE_TOO_BIG)
-                return
-            except ChannelLayerError as exc:
-                logger.error("could not send a frame from %s: %s", self.where, exc)
-                await self._close(TRY_AGAIN_LATER)
-                return
-            self.order += 1
-
-    async def _to_client(self, replies: asyncio.Queue[dict[str, Any]]) -> None:
-        while await self._apply(await replies.get()):
-            pass
 
     async def _close(self, code: int) -> None:
         """Close the open socket with ``code``.
@@ -241,6 +318,7 @@ class WebsocketConnection:
         autobahn); there a protocol code such as 1011 or 1013 goes out as 4000 plus its
         last three digits (4011, 4013), which keeps its meaning readable to clients.
         """
+        self._end(_ENDED)
         self.close_code = code
         try:
             await self.send({"type": "websocket.close", "code": code})
@@ -253,6 +331,7 @@ class WebsocketConnection:
                 code,
                 self.where,
                 self.close_code,
+                extra=self._extra(),
             )
             await self.send({"type": "websocket.close", "code": self.close_code})
 
