@@ -15,7 +15,7 @@ import contextlib
 import logging
 import secrets
 
-from ..layers.base import BaseChannelLayer
+from ..layers.base import BaseChannelLayer, Message
 from ..layers.membership import NOTE_CHANNEL
 from .deadlines import Deadlines, Waiter
 from .liveness import WORKER_GONE, WorkerWatch, watchable
@@ -27,6 +27,8 @@ logger = logging.getLogger("channels.interface")
 _FAILURE_PAUSE = 1.0
 #: Replies handed out between two yields to the event loop.
 _YIELD_EVERY = 16
+#: The most replies taken from the layer in one receive.
+_BATCH = 64
 
 
 class ReplyDispatcher:
@@ -105,33 +107,36 @@ class ReplyDispatcher:
         handed = 0
         while True:
             try:
-                channel, message = await self.layer.areceive([self.prefix], block=True)
+                # Every reply already waiting comes in the same round trip as the first.
+                batch = await self.layer.areceive_many([self.prefix], _BATCH, block=True)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 logger.exception("receiving replies on %s failed; retrying", self.prefix)
                 await asyncio.sleep(_FAILURE_PAUSE)
                 continue
-            if channel is None or message is None:
-                continue
-            if channel == self._note_channel:
-                self.memberships.noted(message)
-                continue
-            connection = self._connections.get(channel)
-            if connection is None:
-                logger.debug("dropped a reply for %s: its connection is closed", channel)
-            else:
-                # Written to the socket before this returns (unless the server's send
-                # suspends: then the connection carries on in a task of its own).
-                try:
-                    connection.deliver(message)
-                except Exception:  # a bug in one connection must not stop every reply
-                    logger.exception("handing a reply to %s failed", channel)
-            handed += 1
-            if handed % _YIELD_EVERY == 0:
-                # A group copy for many sockets is handed out without a round trip: let
-                # the server flush what was written before handing out more.
-                await asyncio.sleep(0)
+            for channel, message in batch:
+                if channel == self._note_channel:
+                    self.memberships.noted(message)
+                    continue
+                self._hand(channel, message)
+                handed += 1
+                if handed % _YIELD_EVERY == 0:
+                    # A batch (or a group copy for many sockets) is handed out without a
+                    # round trip: let the server flush what was written before more.
+                    await asyncio.sleep(0)
+
+    def _hand(self, channel: str, message: Message) -> None:
+        connection = self._connections.get(channel)
+        if connection is None:
+            logger.debug("dropped a reply for %s: its connection is closed", channel)
+            return
+        # Written to the socket before this returns (unless the server's send suspends:
+        # then the connection carries on in a task of its own).
+        try:
+            connection.deliver(message)
+        except Exception:  # a bug in one connection must not stop every reply
+            logger.exception("handing a reply to %s failed", channel)
 
     async def stop(self) -> None:
         """Stop the receive loop (at server shutdown)."""
