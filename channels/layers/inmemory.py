@@ -18,7 +18,8 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from .base import Message, Received, SendResult, check_max_count
+from .base import Message, SendResult
+from .batch_receiving import BatchReceiving
 from .codec import decode_message
 from .direct_async import DirectAsyncLayer
 from .inmemory_registry import InMemoryRegistry
@@ -86,7 +87,7 @@ def _resolve(futures: list[asyncio.Future[None]]) -> None:
             future.set_result(None)
 
 
-class InMemoryChannelLayer(InMemoryRegistry, DirectAsyncLayer):
+class InMemoryChannelLayer(InMemoryRegistry, DirectAsyncLayer, BatchReceiving):
     """A channel layer held in this process's memory.
 
     Only threads of one process share it, so it suits ``runserver`` and tests, not a
@@ -288,38 +289,6 @@ class InMemoryChannelLayer(InMemoryRegistry, DirectAsyncLayer):
 
     async def aretract(self, channel: str, receipt: Any) -> bool:
         return self.retract(channel, receipt)
-
-    def receive(
-        self, channels: Iterable[str], block: bool = False, timeout: float | None = None
-    ) -> Received:
-        taken = self._receive(check_receive_names(channels), 1, block, timeout)
-        return taken[0] if taken else (None, None)
-
-    def receive_many(
-        self,
-        channels: Iterable[str],
-        max_count: int,
-        block: bool = False,
-        timeout: float | None = None,
-    ) -> list[tuple[str, Message]]:
-        keys = check_receive_names(channels)
-        return self._receive(keys, check_max_count(max_count), block, timeout)
-
-    async def areceive(
-        self, channels: Iterable[str], block: bool = False, timeout: float | None = None
-    ) -> Received:
-        taken = await self._areceive(check_receive_names(channels), 1, block, timeout)
-        return taken[0] if taken else (None, None)
-
-    async def areceive_many(
-        self,
-        channels: Iterable[str],
-        max_count: int,
-        block: bool = False,
-        timeout: float | None = None,
-    ) -> list[tuple[str, Message]]:
-        keys = check_receive_names(channels)
-        return await self._areceive(keys, check_max_count(max_count), block, timeout)
 
     def _receive(
         self, keys: list[str], max_count: int, block: bool, timeout: float | None

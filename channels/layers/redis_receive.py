@@ -19,14 +19,12 @@ import asyncio
 import contextlib
 import functools
 import time
-from collections.abc import Iterable
 from typing import Any
 
 from ..concurrency import LoopThread
-from .base import BaseChannelLayer, Message, Received, check_max_count
+from .batch_receiving import BatchReceiving, Taken
 from .cluster import CLUSTER_TRANSIENT, LayerShard
 from .inline_pop import can_pop_inline, inline_pop
-from .names import check_receive_names
 from .outages import Outages
 from .popped import OrphanedPops, Popped, PoppedMessages, blocking_pop, shuffled, sync_blocking_pop
 from .shards import POP_SLICE, redis
@@ -35,8 +33,6 @@ from .topology import Topology
 #: What a server that cannot be reached (now) raises.
 UNREACHABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, *CLUSTER_TRANSIENT)
 
-Taken = list[tuple[str, Message]]
-
 
 def pop_timeout(deadline: float) -> float:
     """The timeout of the next blocking pop before ``deadline``."""
@@ -44,7 +40,7 @@ def pop_timeout(deadline: float) -> float:
     return max(0.01, round(min(deadline - time.monotonic(), POP_SLICE), 3))
 
 
-class RedisReceiving(BaseChannelLayer):
+class RedisReceiving(BatchReceiving):
     """``receive``, ``areceive``, ``receive_many`` and ``areceive_many`` of
     :class:`~channels.layers.redis.RedisChannelLayer` (which sets the attributes below)."""
 
@@ -61,40 +57,6 @@ class RedisReceiving(BaseChannelLayer):
     @abc.abstractmethod
     def _reaching(self, shard: Any) -> contextlib.AbstractContextManager[None]:
         """Turn the store's connection errors inside the block into the layer's."""
-
-    # -- the API ----------------------------------------------------------------------------
-
-    def receive(
-        self, channels: Iterable[str], block: bool = False, timeout: float | None = None
-    ) -> Received:
-        taken = self._receive(check_receive_names(channels), 1, block, timeout)
-        return taken[0] if taken else (None, None)
-
-    def receive_many(
-        self,
-        channels: Iterable[str],
-        max_count: int,
-        block: bool = False,
-        timeout: float | None = None,
-    ) -> Taken:
-        queues = check_receive_names(channels)
-        return self._receive(queues, check_max_count(max_count), block, timeout)
-
-    async def areceive(
-        self, channels: Iterable[str], block: bool = False, timeout: float | None = None
-    ) -> Received:
-        taken = await self._areceive(check_receive_names(channels), 1, block, timeout)
-        return taken[0] if taken else (None, None)
-
-    async def areceive_many(
-        self,
-        channels: Iterable[str],
-        max_count: int,
-        block: bool = False,
-        timeout: float | None = None,
-    ) -> Taken:
-        queues = check_receive_names(channels)
-        return await self._areceive(queues, check_max_count(max_count), block, timeout)
 
     # -- sync -------------------------------------------------------------------------------
 
