@@ -16,14 +16,14 @@ import random
 import sqlite3
 import threading
 import time
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Generator, Iterator
 from typing import cast
 
 from ...exceptions import ChannelFull
-from ..base import Message, Received, check_max_count
+from ..batch_receiving import BatchReceiving, Taken
 from ..codec import decode_message
 from ..direct_async import DirectAsyncLayer
-from ..names import check_receive_names, queue_name
+from ..names import queue_name
 from . import tables
 from .pending import Pending
 from .store import Store, StoreFull
@@ -31,7 +31,6 @@ from .wakeup import Waker, WakeSocket
 
 logger = logging.getLogger("channels.layers.ipc")
 
-Taken = list[tuple[str, Message]]
 
 #: Seconds between looks of a blocked receive that found no room to register in a full store.
 FULL_STORE_RETRY = 0.05
@@ -41,7 +40,7 @@ def _shuffled(keys: list[str]) -> list[str]:
     return keys if len(keys) == 1 else random.sample(keys, len(keys))
 
 
-class ReceivingLayer(DirectAsyncLayer):
+class ReceivingLayer(DirectAsyncLayer, BatchReceiving):
     """The store's transactions and the receive side of
     :class:`~channels.layers.ipc.IPCChannelLayer` (which sets the attributes below)."""
 
@@ -186,33 +185,12 @@ class ReceivingLayer(DirectAsyncLayer):
 
     # -- the API ----------------------------------------------------------------------------
 
-    def _start(
-        self, channels: Iterable[str], max_count: int, block: bool, timeout: float | None
-    ) -> tuple[Taken | None, list[str], float]:
-        """(the result, when it needs no wait; the queues; the deadline)."""
-        queues = check_receive_names(channels)
-        check_max_count(max_count)
+    def _receive(
+        self, queues: list[str], max_count: int, block: bool, timeout: float | None
+    ) -> Taken:
         deadline = time.monotonic() + (self.block_timeout if timeout is None else timeout)
         if not block or deadline <= time.monotonic():
-            return self._pop(queues, max_count, None, False), queues, deadline
-        return None, queues, deadline
-
-    def receive(
-        self, channels: Iterable[str], block: bool = False, timeout: float | None = None
-    ) -> Received:
-        taken = self.receive_many(channels, 1, block, timeout)
-        return taken[0] if taken else (None, None)
-
-    def receive_many(
-        self,
-        channels: Iterable[str],
-        max_count: int,
-        block: bool = False,
-        timeout: float | None = None,
-    ) -> Taken:
-        final, queues, deadline = self._start(channels, max_count, block, timeout)
-        if final is not None:
-            return final
+            return self._pop(queues, max_count, None, False)
         waiter = self._thread_socket()
         with contextlib.closing(self._waits(queues, max_count, deadline, waiter)) as waits:
             try:
@@ -221,23 +199,13 @@ class ReceivingLayer(DirectAsyncLayer):
             except StopIteration as done:
                 return cast(Taken, done.value)
 
-    async def areceive(
-        self, channels: Iterable[str], block: bool = False, timeout: float | None = None
-    ) -> Received:
-        taken = await self.areceive_many(channels, 1, block, timeout)
-        return taken[0] if taken else (None, None)
-
-    async def areceive_many(
-        self,
-        channels: Iterable[str],
-        max_count: int,
-        block: bool = False,
-        timeout: float | None = None,
+    async def _areceive(
+        self, queues: list[str], max_count: int, block: bool, timeout: float | None
     ) -> Taken:
         # No await between taking a message and returning it: cancelling cannot lose one.
-        final, queues, deadline = self._start(channels, max_count, block, timeout)
-        if final is not None:
-            return final
+        deadline = time.monotonic() + (self.block_timeout if timeout is None else timeout)
+        if not block or deadline <= time.monotonic():
+            return self._pop(queues, max_count, None, False)
         with (
             WakeSocket() as waiter,
             contextlib.closing(self._waits(queues, max_count, deadline, waiter)) as waits,
