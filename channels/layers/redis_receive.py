@@ -4,9 +4,12 @@ sync or async, through the same code.
 * Buffered first: what an earlier pop took beyond what its receive returned (see
   :mod:`~channels.layers.popped`) goes out before anything newer of its queue.
 * Without blocking: the ``pop_many`` script, one round trip per shard, takes up to the
-  batch's size of unexpired messages.
-* Blocking: ``BLMPOP ... COUNT n`` (Redis 7+) waits for the first message and takes, in the
-  same round trip, up to ``n`` that are already waiting; a batch never waits for more. On
+  batch's size of unexpired messages, one from each queue in turn; each shard (cluster
+  slot) its share of the batch.
+* Blocking: a batch for several readers first takes what waits as above; then (and for a
+  batch of one) ``BLMPOP ... COUNT n`` (Redis 7+) waits for the first message and takes,
+  in the same round trip, up to ``n`` that are already waiting; a batch never waits for
+  more. On
   one shard the async pop runs in the receiving coroutine
   (:mod:`~channels.layers.inline_pop`); over several, a task per shard, and what a pop
   takes after its receive returned is kept for the next one.
@@ -32,6 +35,29 @@ from .topology import Topology
 
 #: What a server that cannot be reached (now) raises.
 UNREACHABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, *CLUSTER_TRANSIENT)
+
+
+def _shared_batch(queues: list[str], max_count: int) -> bool:
+    """Whether a blocking batch receive first takes what is waiting without blocking.
+
+    A blocking pop (BLMPOP) takes its whole batch from one queue; the ``pop_many`` script
+    takes one message from each queue in turn. So a batch for several readers (a worker's
+    idle threads) is shared among the queues with a backlog, as single pops would share
+    it: a burst on one channel cannot fill every thread while a channel its consumers
+    send to fills up unread. Process-specific queues have one reader, which takes all.
+    """
+    return max_count > 1 and not all(queue.endswith("!") for queue in queues)
+
+
+def _popped_count(replies: list[tuple[list[Any], int]]) -> int:
+    """How many stored messages the ``pop_many`` replies so far hold."""
+    return sum(len(reply[0]) // 2 for reply, _ in replies)
+
+
+def _share(max_count: int, replies: list[tuple[list[Any], int]], shards_left: int) -> int:
+    """The next shard's share of what is left of a batch of ``max_count``."""
+    left = max(1, max_count - _popped_count(replies))
+    return -(-left // shards_left)
 
 
 def pop_timeout(deadline: float) -> float:
@@ -68,14 +94,21 @@ class RedisReceiving(BatchReceiving):
             return taken
         by_shard = self._by_shard(queues)
         if not block:
-            # Shards (cluster slots) in random order too, or the first would starve the rest.
-            for shard, keys in shuffled(by_shard):
+            # Shards (cluster slots) in random order too, or the first would starve the rest;
+            # and each its share of the batch (see _shared_batch).
+            replies: list[tuple[list[Any], int]] = []
+            for index, (shard, keys) in enumerate(shuffled(by_shard)):
+                want = _share(max_count, replies, len(by_shard) - index)
                 with self._reaching(shard):
-                    reply = shard.run("pop_many", shuffled(keys), [time.time(), max_count])
-                taken = self._popped.accept_pop_many(reply, max_count)
-                if taken:
-                    return taken
-            return []
+                    reply = shard.run("pop_many", shuffled(keys), [time.time(), want])
+                replies.append((reply, want))
+                if _popped_count(replies) >= max_count:
+                    break
+            return self._accept_replies(replies)
+        if _shared_batch(queues, max_count):
+            taken = self._receive(queues, max_count, False, None)
+            if taken:
+                return taken
         if len(by_shard) > 1:
             several: Taken = self._portal.run(self._areceive(queues, max_count, True, timeout))
             return several
@@ -108,11 +141,22 @@ class RedisReceiving(BatchReceiving):
             return taken
         by_shard = self._by_shard(queues)
         if not block:
-            for shard, keys in shuffled(by_shard):
-                taken = await self._pop_now(shard, keys, max_count)
-                if taken:
-                    return taken
-            return []
+            replies: list[tuple[list[Any], int]] = []
+            try:
+                for index, (shard, keys) in enumerate(shuffled(by_shard)):
+                    want = _share(max_count, replies, len(by_shard) - index)
+                    replies.append((await self._pop_now(shard, keys, want), want))
+                    if _popped_count(replies) >= max_count:
+                        break
+            except asyncio.CancelledError:
+                for reply, _ in replies:  # what earlier shards gave: kept for the next receive
+                    self._popped.accept_pop_many(reply, 0)
+                raise
+            return self._accept_replies(replies)
+        if _shared_batch(queues, max_count):
+            taken = await self._areceive(queues, max_count, False, None)
+            if taken:
+                return taken
         deadline = time.monotonic() + (self.block_timeout if timeout is None else timeout)
         if len(by_shard) == 1 and can_pop_inline(by_shard[0][0]):
             shard, keys = by_shard[0]
@@ -165,9 +209,15 @@ class RedisReceiving(BatchReceiving):
                 return taken
         return []
 
-    async def _pop_now(self, shard: LayerShard, keys: list[str], max_count: int) -> Taken:
-        """Run the non-blocking ``pop_many`` script; if this receive is cancelled meanwhile,
-        what the script popped is kept in the buffer."""
+    def _accept_replies(self, replies: list[tuple[list[Any], int]]) -> Taken:
+        taken: Taken = []
+        for reply, want in replies:
+            taken.extend(self._popped.accept_pop_many(reply, want))
+        return taken
+
+    async def _pop_now(self, shard: LayerShard, keys: list[str], max_count: int) -> list[Any]:
+        """Run the non-blocking ``pop_many`` script, for its reply; if this receive is
+        cancelled meanwhile, what the script popped is kept in the buffer."""
         task = asyncio.ensure_future(
             shard.arun("pop_many", shuffled(keys), [time.time(), max_count])
         )
@@ -177,7 +227,7 @@ class RedisReceiving(BatchReceiving):
         except asyncio.CancelledError:
             task.add_done_callback(self._popped.deposit_pop_many)
             raise
-        return self._popped.accept_pop_many(reply, max_count)
+        return reply
 
     async def _blpop(
         self, shard: LayerShard, keys: list[str], deadline: float, count: int, inline: Any = None

@@ -51,6 +51,23 @@ def test_receive_many_keeps_each_channel_in_order(layer: Any) -> None:
     assert len(received) == 14
 
 
+@pytest.mark.parametrize("block", [False, True], ids=["waiting", "blocking"])
+def test_a_batch_is_shared_among_the_channels_with_a_backlog(layer: Any, block: bool) -> None:
+    """A batch for several readers (a worker's idle threads) must not all come from one
+    channel's backlog while another channel waits: that channel's consumers would go unrun
+    while the batch's consumers send to it (a full channel, and every thread stuck)."""
+    for n in range(20):
+        layer.send("share.a", {"n": n})
+        layer.send("share.b", {"n": n})
+    kwargs = {"block": True, "timeout": CALL_DEADLINE} if block else {}
+    batch = layer.receive_many(["share.a", "share.b"], 20, **kwargs)
+    counts = Counter(channel for channel, _ in batch)
+    assert len(batch) == 20 and set(counts) == {"share.a", "share.b"}, counts
+    for name in ("share.a", "share.b"):
+        assert [m["n"] for channel, m in batch if channel == name] == list(range(counts[name]))
+    receive_all(layer, ["share.a", "share.b"])
+
+
 def test_receive_many_returns_an_empty_list_when_nothing_waits(layer: Any) -> None:
     assert layer.receive_many(["batch.none"], 5) == []
     started = time.monotonic()

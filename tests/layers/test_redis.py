@@ -216,14 +216,16 @@ def test_batches_take_one_round_trip_per_server(
     assert results == [None] * 20
     assert command_calls(shard_servers, "evalsha") == [1, 1]
 
-    # Ten messages wait on the first channel's server: one blocking pop takes all of them.
+    # Ten messages wait on the first channel's server: a blocking batch receive takes all of
+    # them in one script call (shared among its queues), with no blocking pop.
     reset_command_stats(shard_servers)
     if api == "sync":
         batch = sharded_layer.receive_many([first], 16, block=True, timeout=5)
     else:
         batch = loop_thread.run(sharded_layer.areceive_many([first], 16, block=True, timeout=5))
     assert batch == [(first, {"n": n}) for n in range(10)]
-    assert sum(command_calls(shard_servers, "blmpop")) == 1
+    assert sum(command_calls(shard_servers, "evalsha")) == 1
+    assert sum(command_calls(shard_servers, "blmpop")) == 0
 
     # Without blocking: one script call.
     reset_command_stats(shard_servers)

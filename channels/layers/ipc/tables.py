@@ -107,24 +107,32 @@ def push(
 def pop(
     db: sqlite3.Connection, queues: list[str], now: float, limit: int = 1
 ) -> tuple[list[Delivery], int]:
-    """Take up to ``limit`` of the oldest unexpired stored messages, the first queue's in
-    ``queues`` before the next queue's (so each queue's come out in order).
+    """Take up to ``limit`` of the oldest unexpired stored messages, shared among
+    ``queues`` in turns (each queue's in order), so that a backlog on one queue cannot fill a
+    batch meant for several readers while another queue waits.
 
     A process-specific queue has one reader, this process, so everything waiting there (up
     to :data:`BULK_POP` stored messages) is taken at once. Returns (the deliveries, in order:
     one per channel a stored message names; deliveries found expired on the way)."""
     expired, taken = 0, 0
     deliveries: list[Delivery] = []
-    for queue in queues:
-        bulk = queue.endswith("!")
-        while taken < limit:
+    active = list(queues)
+    while taken < limit and active:
+        share = max(1, (limit - taken) // len(active))
+        for queue in list(active):
+            if taken >= limit:
+                break
+            bulk = queue.endswith("!")
+            want = max(BULK_POP, limit) if bulk else min(share, limit - taken)
             rows = db.execute(
                 "SELECT id, expires, targets, body FROM messages WHERE queue = ? "
                 "ORDER BY id LIMIT ?",
-                (queue, max(BULK_POP, limit) if bulk else limit - taken),
+                (queue, want),
             ).fetchall()
+            if len(rows) < want:
+                active.remove(queue)  # nothing more there
             if not rows:
-                break
+                continue
             db.execute("DELETE FROM messages WHERE queue = ? AND id <= ?", (queue, rows[-1][0]))
             for _, expires, targets, body in rows:
                 if expires <= now:

@@ -1,29 +1,41 @@
 -- KEYS: queues, in the order to try. ARGV: now, most elements to take.
--- Pops up to ARGV[2] unexpired elements: the first queue's until it is empty, then the next
--- queue's, so each queue's elements come out in order. Expired elements met on the way are
--- dropped. Returns {{key, element, key, element...}, {key, expired count...}}.
+-- Pops up to ARGV[2] unexpired elements, one from each queue in turn (round robin), so that
+-- a batch is shared among the queues that have messages, as single pops would be: a queue
+-- with a backlog cannot fill a whole batch while another waits. Each queue's elements come
+-- out in order. Expired elements met on the way are dropped.
+-- Returns {{key, element, key, element...}, {key, expired count...}}.
 local now, limit = tonumber(ARGV[1]), 2 * tonumber(ARGV[2])
-local taken, expired = {}, {}
-for _, key in ipairs(KEYS) do
-  local dropped = 0
-  while #taken < limit do
-    local element = redis.call('LPOP', key)
-    if not element then
-      break
-    end
-    if expires_at(element) > now then
-      taken[#taken + 1] = key
-      taken[#taken + 1] = element
-    else
-      dropped = dropped + 1
+local taken, dropped, live = {}, {}, {}
+for index = 1, #KEYS do
+  live[index] = true
+  dropped[index] = 0
+end
+local any = true
+while any and #taken < limit do
+  any = false
+  for index, key in ipairs(KEYS) do
+    if live[index] and #taken < limit then
+      local element = redis.call('LPOP', key)
+      -- Skip expired elements to the queue's next live one.
+      while element and expires_at(element) <= now do
+        dropped[index] = dropped[index] + 1
+        element = redis.call('LPOP', key)
+      end
+      if element then
+        taken[#taken + 1] = key
+        taken[#taken + 1] = element
+        any = true
+      else
+        live[index] = false
+      end
     end
   end
-  if dropped > 0 then
+end
+local expired = {}
+for index, key in ipairs(KEYS) do
+  if dropped[index] > 0 then
     expired[#expired + 1] = key
-    expired[#expired + 1] = dropped
-  end
-  if #taken >= limit then
-    break
+    expired[#expired + 1] = dropped[index]
   end
 end
 return {taken, expired}
