@@ -17,6 +17,7 @@ import secrets
 
 from ..layers.base import BaseChannelLayer, Message
 from ..layers.membership import NOTE_CHANNEL
+from .coalescing import SendCoalescer
 from .deadlines import Deadlines, Waiter
 from .liveness import WORKER_GONE, WorkerWatch, watchable
 from .memberships import CHECK_INTERVAL, Memberships
@@ -60,6 +61,14 @@ class ReplyDispatcher:
         #: The deployment's live workers, when the layer lets them be watched.
         self.workers = WorkerWatch(registry, self._workers_gone) if registry else None
         self._watching: asyncio.Task[None] | None = None
+        self._sends: SendCoalescer | None = None
+
+    @property
+    def sends(self) -> SendCoalescer:
+        """This event loop's sends from many connections, made in one batch per turn."""
+        if self._sends is None:
+            self._sends = SendCoalescer(self.layer)
+        return self._sends
 
     def open(self, connection: Waiter) -> str:
         """A new reply channel name; its replies go to ``connection.deliver``."""

@@ -208,7 +208,8 @@ class WebsocketConnection(Handoff):
                 "bytes": event.get("bytes") or b"",
             }
         try:
-            await self.layer.asend("websocket.receive", frame)
+            # With the frames other sockets sent this turn: one round trip for them all.
+            await self.bridge.replies.sends.send("websocket.receive", frame)
         except ChannelFull:
             logger.warning("websocket.receive is full; closed %s with 1013", self.where)
             self.deliver(_Close(TRY_AGAIN_LATER))
