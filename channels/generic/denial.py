@@ -91,3 +91,18 @@ def log_fallback(consumer: Any, status: int) -> None:
         consumer.scope.get("path"),
         EXTENSION,
     )
+
+
+def denial_for(
+    consumer: Any, status: int, body: str | bytes, headers: DenialHeaders | None
+) -> list[dict[str, Any]] | None:
+    """What ``consumer.deny(...)`` sends, once checked: the response's events, or None where
+    the server cannot send them (the consumer closes instead; logged at debug). Marks the
+    handshake refused."""
+    check_deniable(consumer, consumer._handshake)
+    events = denial_events(status, body, headers)
+    consumer._handshake = "refused"
+    if not supports_denial(consumer.scope):
+        log_fallback(consumer, status)
+        return None
+    return events

@@ -24,7 +24,7 @@ from asgiref.sync import async_to_sync
 
 from ..consumer import AsyncConsumer, SyncConsumer
 from ..exceptions import AcceptConnection, DenyConnection, InvalidChannelLayerError, StopConsumer
-from .denial import DenialHeaders, check_deniable, denial_events, log_fallback, supports_denial
+from .denial import DenialHeaders, denial_for
 
 Message = dict[str, Any]
 Headers = Iterable[tuple[bytes, bytes]]
@@ -117,14 +117,7 @@ class WebsocketConsumer(SyncConsumer):
         ``daphne`` command) answer HTTP 403 instead, as for ``close()``. Only before
         ``accept()``: an open socket ends with ``close()``.
         """
-        check_deniable(self, self._handshake)
-        events = denial_events(status, body, headers)
-        self._handshake = "refused"
-        if not supports_denial(self.scope):
-            log_fallback(self, status)
-            super().send(close_message(None, None))
-            return
-        for event in events:
+        for event in denial_for(self, status, body, headers) or [close_message(None, None)]:
             super().send(event)
 
     def websocket_receive(self, message: Message) -> None:
@@ -231,14 +224,7 @@ class AsyncWebsocketConsumer(AsyncConsumer):
         ``daphne`` command) answer HTTP 403 instead, as for ``close()``. Only before
         ``accept()``: an open socket ends with ``close()``.
         """
-        check_deniable(self, self._handshake)
-        events = denial_events(status, body, headers)
-        self._handshake = "refused"
-        if not supports_denial(self.scope):
-            log_fallback(self, status)
-            await super().send(close_message(None, None))
-            return
-        for event in events:
+        for event in denial_for(self, status, body, headers) or [close_message(None, None)]:
             await super().send(event)
 
     async def websocket_receive(self, message: Message) -> None:

@@ -229,15 +229,20 @@ class BaseChannelLayer(abc.ABC):
         empty list when there is none, after waiting up to ``timeout`` with ``block``."""
         names = check_receive_names(channels)
         check_max_count(max_count)
-        channel, message = self.receive(names, block, timeout)
-        if channel is None or message is None:
-            return []
-        taken = [(channel, message)]
-        while len(taken) < max_count:
-            channel, message = self.receive(names)
-            if channel is None or message is None:
-                break
+        return self._topped_up(names, self.receive(names, block, timeout), max_count)
+
+    def _topped_up(
+        self, names: list[str], first: Received, max_count: int
+    ) -> list[tuple[str, Message]]:
+        """``first`` (what a receive returned) and up to ``max_count - 1`` more messages
+        already waiting, taken with non-blocking receives."""
+        taken: list[tuple[str, Message]] = []
+        channel, message = first
+        while channel is not None and message is not None:
             taken.append((channel, message))
+            if len(taken) == max_count:
+                break
+            channel, message = self.receive(names)
         return taken
 
     def send_many(self, items: Sequence[tuple[str, Message]]) -> list[SendResult]:
@@ -421,16 +426,7 @@ class BaseChannelLayer(abc.ABC):
         """
         names = check_receive_names(channels)
         check_max_count(max_count)
-        channel, message = await self.areceive(names, block, timeout)
-        if channel is None or message is None:
-            return []
-        taken = [(channel, message)]
-        while len(taken) < max_count:
-            channel, message = self.receive(names)
-            if channel is None or message is None:
-                break
-            taken.append((channel, message))
-        return taken
+        return self._topped_up(names, await self.areceive(names, block, timeout), max_count)
 
     async def asend_many(self, items: Sequence[tuple[str, Message]]) -> list[SendResult]:
         """Async :meth:`send_many`."""
