@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import functools
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from ..concurrency import LoopThread
@@ -54,10 +55,19 @@ def _popped_count(replies: list[tuple[list[Any], int]]) -> int:
     return sum(len(reply[0]) // 2 for reply, _ in replies)
 
 
-def _share(max_count: int, replies: list[tuple[list[Any], int]], shards_left: int) -> int:
-    """The next shard's share of what is left of a batch of ``max_count``."""
-    left = max(1, max_count - _popped_count(replies))
-    return -(-left // shards_left)
+def _turns(
+    by_shard: list[tuple[LayerShard, list[str]]],
+    max_count: int,
+    replies: list[tuple[list[Any], int]],
+) -> Iterator[tuple[LayerShard, list[str], int]]:
+    """Each shard (cluster slot) in random order, its keys shuffled (or the first would
+    starve the rest), with its share of what ``replies`` so far left of a batch of
+    ``max_count`` (see :func:`_shared_batch`); until the batch is full."""
+    for index, (shard, keys) in enumerate(shuffled(by_shard)):
+        left = max_count - _popped_count(replies)
+        if left <= 0:
+            return
+        yield shard, shuffled(keys), -(-left // (len(by_shard) - index))
 
 
 def pop_timeout(deadline: float) -> float:
@@ -93,21 +103,9 @@ class RedisReceiving(BatchReceiving):
         if taken:
             return taken
         by_shard = self._by_shard(queues)
-        if not block:
-            # Shards (cluster slots) in random order too, or the first would starve the rest;
-            # and each its share of the batch (see _shared_batch).
-            replies: list[tuple[list[Any], int]] = []
-            for index, (shard, keys) in enumerate(shuffled(by_shard)):
-                want = _share(max_count, replies, len(by_shard) - index)
-                with self._reaching(shard):
-                    reply = shard.run("pop_many", shuffled(keys), [time.time(), want])
-                replies.append((reply, want))
-                if _popped_count(replies) >= max_count:
-                    break
-            return self._accept_replies(replies)
-        if _shared_batch(queues, max_count):
-            taken = self._receive(queues, max_count, False, None)
-            if taken:
+        if not block or _shared_batch(queues, max_count):
+            taken = self._pop_waiting(by_shard, max_count)
+            if taken or not block:
                 return taken
         if len(by_shard) > 1:
             several: Taken = self._portal.run(self._areceive(queues, max_count, True, timeout))
@@ -140,22 +138,9 @@ class RedisReceiving(BatchReceiving):
         if taken:
             return taken
         by_shard = self._by_shard(queues)
-        if not block:
-            replies: list[tuple[list[Any], int]] = []
-            try:
-                for index, (shard, keys) in enumerate(shuffled(by_shard)):
-                    want = _share(max_count, replies, len(by_shard) - index)
-                    replies.append((await self._pop_now(shard, keys, want), want))
-                    if _popped_count(replies) >= max_count:
-                        break
-            except asyncio.CancelledError:
-                for reply, _ in replies:  # what earlier shards gave: kept for the next receive
-                    self._popped.accept_pop_many(reply, 0)
-                raise
-            return self._accept_replies(replies)
-        if _shared_batch(queues, max_count):
-            taken = await self._areceive(queues, max_count, False, None)
-            if taken:
+        if not block or _shared_batch(queues, max_count):
+            taken = await self._apop_waiting(by_shard, max_count)
+            if taken or not block:
                 return taken
         deadline = time.monotonic() + (self.block_timeout if timeout is None else timeout)
         if len(by_shard) == 1 and can_pop_inline(by_shard[0][0]):
@@ -209,6 +194,30 @@ class RedisReceiving(BatchReceiving):
                 return taken
         return []
 
+    def _pop_waiting(self, by_shard: list[tuple[LayerShard, list[str]]], max_count: int) -> Taken:
+        """Up to ``max_count`` messages already waiting, without blocking: the ``pop_many``
+        script on each shard (cluster slot) in turn, for its share of the batch."""
+        replies: list[tuple[list[Any], int]] = []
+        for shard, keys, want in _turns(by_shard, max_count, replies):
+            with self._reaching(shard):
+                replies.append((shard.run("pop_many", keys, [time.time(), want]), want))
+        return self._accept_replies(replies)
+
+    async def _apop_waiting(
+        self, by_shard: list[tuple[LayerShard, list[str]]], max_count: int
+    ) -> Taken:
+        """Async :meth:`_pop_waiting`; if cancelled, what it took is kept for the next
+        receive."""
+        replies: list[tuple[list[Any], int]] = []
+        try:
+            for shard, keys, want in _turns(by_shard, max_count, replies):
+                replies.append((await self._pop_now(shard, keys, want), want))
+        except asyncio.CancelledError:
+            for reply, _ in replies:
+                self._popped.accept_pop_many(reply, 0)
+            raise
+        return self._accept_replies(replies)
+
     def _accept_replies(self, replies: list[tuple[list[Any], int]]) -> Taken:
         taken: Taken = []
         for reply, want in replies:
@@ -218,9 +227,7 @@ class RedisReceiving(BatchReceiving):
     async def _pop_now(self, shard: LayerShard, keys: list[str], max_count: int) -> list[Any]:
         """Run the non-blocking ``pop_many`` script, for its reply; if this receive is
         cancelled meanwhile, what the script popped is kept in the buffer."""
-        task = asyncio.ensure_future(
-            shard.arun("pop_many", shuffled(keys), [time.time(), max_count])
-        )
+        task = asyncio.ensure_future(shard.arun("pop_many", keys, [time.time(), max_count]))
         try:
             with self._reaching(shard):
                 reply: list[Any] = await asyncio.shield(task)
